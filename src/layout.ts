@@ -1,0 +1,354 @@
+/**
+ * The one place that defines lockstress's shared memory.
+ *
+ * Every word index, record size and alignment lives here, and so does the allocator that places the
+ * regions inside one SharedArrayBuffer. No other file passes a numeric offset to `Atomics`: other
+ * files name a field from this file (`kLockState`) and add it to a record base computed here.
+ *
+ * The layout is a pure function of the {@link Capacities}. The main thread and every worker compute
+ * it from the same capacities, so nothing about positions has to be sent between threads.
+ *
+ * All records are Int32 words (4 bytes). Times are whole microseconds since the run epoch
+ * (`kHeaderEpochMs`, a float64 written once by the main thread), so they fit a word for 35 minutes.
+ */
+
+/** How many of each thing the buffer holds. Fixed when the buffer is made. */
+export interface Capacities {
+  /** Worker threads plus one slot for the main thread (see {@link mainThreadIndex}). */
+  threads: number;
+  /** Lock instances (mutexes, spinlocks, ticket spinlocks). */
+  locks: number;
+  /** Refcounts. */
+  refcounts: number;
+  /** Object slots (the slab that poisons freed objects). */
+  objects: number;
+  /** Plain shared words a scenario declares (pointers, counters). */
+  words: number;
+  /** Findings records the workers can log between two drains by the main thread. */
+  findings: number;
+  /** Strings in the shared string table (sites, names). */
+  strings: number;
+  /** Bytes of UTF-8 in the shared string table. */
+  stringBytes: number;
+  /** Operation kinds a scenario declares (for overlap coverage). */
+  ops: number;
+}
+
+export const kDefaultCapacities: Capacities = {
+  threads: 65,
+  locks: 64,
+  refcounts: 32,
+  objects: 64,
+  words: 128,
+  findings: 4096,
+  strings: 1024,
+  stringBytes: 64 * 1024,
+  ops: 32,
+};
+
+/** Lock classes are bit positions in one Int32 mask, so there are at most 32. */
+export const kMaxLockClasses = 32;
+/** Locks one thread may hold at once (the kernel's MAX_LOCK_DEPTH is 48; our paths need far fewer). */
+export const kMaxHeldLocks = 16;
+/** Distinct holders a refcount's ledger tracks (like ref_tracker's per-holder entries). */
+export const kMaxRefHolders = 8;
+
+// ---------------------------------------------------------------------------------------------
+// Header: run control. One record at word 0.
+/** Non-zero: tear the round down. Every wait in lockstress rechecks it and gives up. */
+export const kHeaderAbort = 0;
+/** Current round number (written by the main thread before a round starts). */
+export const kHeaderRound = 1;
+/** Next lock-order edge sequence number (edges are numbered in the order they were learned). */
+export const kHeaderEdgeSeq = 2;
+/** Findings logged so far (may exceed the capacity: the excess is counted, not stored). */
+export const kHeaderFindingCount = 3;
+/** Findings the main thread has drained. */
+export const kHeaderFindingDrained = 4;
+/** Spinlock word guarding the string table's appends. */
+export const kHeaderStringLock = 5;
+/** Strings in the table. */
+export const kHeaderStringCount = 6;
+/** UTF-8 bytes used in the table. */
+export const kHeaderStringBytes = 7;
+/** Lock classes registered. */
+export const kHeaderClassCount = 8;
+/** Float64 run epoch (Date-free wall clock: performance.timeOrigin + performance.now()), words 10-11. */
+export const kHeaderEpochMs = 10;
+/** Barrier: threads arrived in the current phase. */
+export const kHeaderBarrierCount = 12;
+/** Barrier: phase number; waiters sleep on it and the last arrival bumps it. */
+export const kHeaderBarrierPhase = 13;
+/** Barrier: how many threads it waits for. */
+export const kHeaderBarrierParties = 14;
+/** Header size in words (a multiple of 2, so the region after it is 8-byte aligned). */
+export const kHeaderWords = 16;
+
+// ---------------------------------------------------------------------------------------------
+// Lock record: one per lock instance.
+/**
+ * FutexMutex: `(owner << 1) | waitersBit`, 0 when unlocked. TTAS spinlock: owner, 0 when unlocked.
+ * Ticket spinlock: the ticket now served.
+ */
+export const kLockState = 0;
+/** Ticket spinlock: the next ticket to hand out. */
+export const kLockNextTicket = 1;
+/** Owner code (thread index + 1) for lock kinds whose state word does not hold it; 0 = none. */
+export const kLockOwner = 2;
+/** Lock class id (index into the class table). */
+export const kLockClass = 3;
+/** {@link LockKind} code. */
+export const kLockKind = 4;
+/** String id of the instance name (`group_lock#0`). */
+export const kLockName = 5;
+export const kLockWords = 8;
+
+export const enum LockKind {
+  Mutex = 1,
+  SpinLock = 2,
+  TicketSpinLock = 3,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lock class record: name and lock_stat counters, one per class.
+export const kClassName = 0;
+export const kClassAcquisitions = 1;
+export const kClassContentions = 2;
+export const kClassMaxWaitUs = 3;
+export const kClassMaxHoldUs = 4;
+/** 1 if locks of this class may sleep (mutex), 0 for spinning locks. */
+export const kClassSleeps = 5;
+export const kClassWords = 8;
+
+// ---------------------------------------------------------------------------------------------
+// Per-thread record: what the thread holds and what it waits for. Read by the watchdog.
+/** How many entries of the held stack are valid. */
+export const kThreadDepth = 0;
+/** Lock id + 1 the thread is blocked on; 0 when not waiting. */
+export const kThreadWaitingLock = 1;
+/** When the wait began (µs since epoch). */
+export const kThreadWaitingSinceUs = 2;
+/** String id of the site of the wait. */
+export const kThreadWaitingSite = 3;
+/** Spinlocks held (atomic context depth). */
+export const kThreadAtomicDepth = 4;
+/** Bit mask of the lock classes held. */
+export const kThreadHeldClassMask = 5;
+/** Operation index + 1 the thread is running; 0 when between operations. */
+export const kThreadCurrentOp = 6;
+/** Bumped at every operation start, so the main thread can tell two runs of one op apart. */
+export const kThreadOpEpoch = 7;
+/** First held-stack entry. Entry i is at kThreadHeld + i * kHeldWords. */
+export const kThreadHeld = 8;
+export const kHeldLock = 0;
+export const kHeldSite = 1;
+export const kHeldSinceUs = 2;
+export const kHeldWords = 3;
+export const kThreadWords = kThreadHeld + kMaxHeldLocks * kHeldWords;
+
+// ---------------------------------------------------------------------------------------------
+// Lock-order graph: a kMaxLockClasses x kMaxLockClasses matrix of edge records, keyed (from, to).
+/** Sequence number + 1 when the edge exists; 0 = no edge. The first writer claims it by CAS. */
+export const kEdgeSeq = 0;
+/** Site where `from` was taken (the first time this edge was seen). */
+export const kEdgeFromSite = 1;
+/** Site where `to` was taken. */
+export const kEdgeToSite = 2;
+/** Thread that first made the edge. */
+export const kEdgeThread = 3;
+/** Classes held under both ends every time this edge was seen (ANDed): a non-zero mask is a gate. */
+export const kEdgeGateMask = 4;
+/** Round in which the edge was first seen. */
+export const kEdgeRound = 5;
+/** 1 once the fields above are written (readers skip half-written edges). */
+export const kEdgeReady = 6;
+export const kEdgeWords = 8;
+
+// ---------------------------------------------------------------------------------------------
+// Refcount record: refcount_t plus a ledger of who holds references (like the kernel's ref_tracker).
+export const kRefCount = 0;
+/** String id of the object name (`kvm#0 users_count`). */
+export const kRefName = 1;
+/** Ledger entry i is at kRefLedger + i * kRefHolderWords. */
+export const kRefLedger = 2;
+/** String id of the holder tag; 0 = free entry. */
+export const kRefHolderTag = 0;
+/** Net references this holder took (gets minus puts). */
+export const kRefHolderNet = 1;
+/** String id of the site of the holder's last get. */
+export const kRefHolderLastGetSite = 2;
+export const kRefHolderWords = 3;
+export const kRefWords = kRefLedger + kMaxRefHolders * kRefHolderWords;
+
+// ---------------------------------------------------------------------------------------------
+// Object slot: the slab. A pointer is (slot, generation); a freed slot is poisoned.
+export const kObjGeneration = 0;
+/** {@link ObjState} code. */
+export const kObjState = 1;
+/** String id of the object's type (`struct kvm`). */
+export const kObjType = 2;
+/** String id of the site that created the object. */
+export const kObjCreatedSite = 3;
+/** String id of the site that freed it. */
+export const kObjFreedSite = 4;
+/** How many times the current generation was freed (more than once is a double free). */
+export const kObjFrees = 5;
+export const kObjWords = 6;
+
+export const enum ObjState {
+  Free = 0,
+  Live = 1,
+  Poisoned = 2,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Findings log: fixed-size records the workers append and the main thread drains.
+export const kFindingKind = 0;
+export const kFindingRound = 1;
+export const kFindingThread = 2;
+/** Four kind-specific arguments (ids of locks, strings, refcounts, counts). */
+export const kFindingArg0 = 3;
+export const kFindingArgCount = 5;
+export const kFindingWords = 8;
+
+// ---------------------------------------------------------------------------------------------
+// String table: an index of (offset, length) pairs, then the UTF-8 bytes.
+export const kStringOffset = 0;
+export const kStringLength = 1;
+export const kStringWords = 2;
+
+// ---------------------------------------------------------------------------------------------
+// Overlap coverage: an ops x ops matrix; cell (a, b) is 1 once op a was seen running while b ran
+// on another thread.
+export const kOverlapWords = 1;
+
+/** Absolute word bases of every region, computed from the capacities. */
+export interface Layout {
+  readonly capacities: Capacities;
+  readonly header: number;
+  readonly locks: number;
+  readonly classes: number;
+  readonly threads: number;
+  readonly edges: number;
+  readonly refcounts: number;
+  readonly objects: number;
+  readonly words: number;
+  readonly findings: number;
+  readonly stringIndex: number;
+  readonly overlap: number;
+  /** Byte offset of the string bytes (after all word regions). */
+  readonly stringBytesOffset: number;
+  readonly totalBytes: number;
+}
+
+/** Places every region, in a fixed order, each aligned to 8 bytes (2 words). */
+export function computeLayout(capacities: Capacities): Layout {
+  let next = 0;
+  const take = (words: number): number => {
+    const base = next;
+    next += words + (words % 2);
+    return base;
+  };
+  const header = take(kHeaderWords);
+  const locks = take(capacities.locks * kLockWords);
+  const classes = take(kMaxLockClasses * kClassWords);
+  const threads = take(capacities.threads * kThreadWords);
+  const edges = take(kMaxLockClasses * kMaxLockClasses * kEdgeWords);
+  const refcounts = take(capacities.refcounts * kRefWords);
+  const objects = take(capacities.objects * kObjWords);
+  const words = take(capacities.words);
+  const findings = take(capacities.findings * kFindingWords);
+  const stringIndex = take(capacities.strings * kStringWords);
+  const overlap = take(capacities.ops * capacities.ops * kOverlapWords);
+  const stringBytesOffset = next * 4;
+  const totalBytes = stringBytesOffset + capacities.stringBytes;
+  return {
+    capacities: { ...capacities },
+    header,
+    locks,
+    classes,
+    threads,
+    edges,
+    refcounts,
+    objects,
+    words,
+    findings,
+    stringIndex,
+    overlap,
+    stringBytesOffset,
+    totalBytes: totalBytes + ((8 - (totalBytes % 8)) % 8),
+  };
+}
+
+/** Record bases. */
+export const lockBase = (l: Layout, lockId: number): number => l.locks + lockId * kLockWords;
+export const classBase = (l: Layout, classId: number): number => l.classes + classId * kClassWords;
+export const threadBase = (l: Layout, thread: number): number => l.threads + thread * kThreadWords;
+export const heldBase = (l: Layout, thread: number, depth: number): number =>
+  threadBase(l, thread) + kThreadHeld + depth * kHeldWords;
+export const edgeBase = (l: Layout, from: number, to: number): number =>
+  l.edges + (from * kMaxLockClasses + to) * kEdgeWords;
+export const refBase = (l: Layout, refId: number): number => l.refcounts + refId * kRefWords;
+export const refHolderBase = (l: Layout, refId: number, holder: number): number =>
+  refBase(l, refId) + kRefLedger + holder * kRefHolderWords;
+export const objectBase = (l: Layout, slot: number): number => l.objects + slot * kObjWords;
+export const wordIndex = (l: Layout, word: number): number => l.words + word;
+export const findingBase = (l: Layout, n: number): number => l.findings + n * kFindingWords;
+export const stringIndexBase = (l: Layout, id: number): number => l.stringIndex + id * kStringWords;
+export const overlapIndex = (l: Layout, a: number, b: number): number =>
+  l.overlap + a * l.capacities.ops + b;
+
+/** The main thread's slot in the per-thread table: the last one. Workers use 0..threads-2. */
+export const mainThreadIndex = (l: Layout): number => l.capacities.threads - 1;
+
+/**
+ * The views every thread uses over one buffer. Made once per thread per buffer; holds no state of
+ * its own beyond the views.
+ */
+export class SharedMemory {
+  readonly i32: Int32Array;
+  readonly f64: Float64Array;
+  readonly u8: Uint8Array;
+  readonly layout: Layout;
+
+  constructor(
+    readonly buffer: SharedArrayBuffer,
+    capacities: Capacities,
+  ) {
+    this.layout = computeLayout(capacities);
+    if (buffer.byteLength < this.layout.totalBytes) {
+      throw new RangeError(
+        `shared buffer of ${buffer.byteLength} bytes is smaller than the layout's ${this.layout.totalBytes}`,
+      );
+    }
+    this.i32 = new Int32Array(buffer);
+    this.f64 = new Float64Array(buffer, 0, Math.floor(buffer.byteLength / 8));
+    this.u8 = new Uint8Array(buffer);
+  }
+
+  /** Makes a zeroed buffer for the capacities and stamps the epoch. Main thread only. */
+  static create(capacities: Capacities = kDefaultCapacities): SharedMemory {
+    const layout = computeLayout(capacities);
+    const memory = new SharedMemory(new SharedArrayBuffer(layout.totalBytes), capacities);
+    memory.f64[kHeaderEpochMs / 2] = wallClockMs();
+    return memory;
+  }
+
+  /** Microseconds since the run epoch, as a word. */
+  nowUs(): number {
+    return ((wallClockMs() - (this.f64[kHeaderEpochMs / 2] ?? 0)) * 1000) | 0;
+  }
+
+  isAborted(): boolean {
+    return Atomics.load(this.i32, this.layout.header + kHeaderAbort) !== 0;
+  }
+
+  round(): number {
+    return Atomics.load(this.i32, this.layout.header + kHeaderRound);
+  }
+}
+
+/** A clock that agrees across threads (each worker's performance.now() has its own origin). */
+export function wallClockMs(): number {
+  return performance.timeOrigin + performance.now();
+}

@@ -1,0 +1,292 @@
+/**
+ * LockTracker: lockdep's per-thread half, kept in shared memory so the main thread can read it
+ * while this thread is blocked.
+ *
+ * For its thread it keeps the held stack (lock, site, since when), the lock it waits for, the held
+ * class mask and the atomic (spinlock) depth. On every acquire it checks, like the kernel's
+ * `lock_acquire`:
+ * - recursion: a class already held ("possible recursive locking detected");
+ * - sleeping in atomic context: a sleeping lock while a spinlock is held;
+ * - lock order: it learns the edge (class on top of the stack) -> (class being taken) into the
+ *   shared lock-order graph, where the main thread looks for cycles (lock-order-graph.ts).
+ * It also keeps lock_stat counters per class: acquisitions, contentions, max wait, max hold.
+ *
+ * Misuse is logged as findings, never thrown: lockdep prints and goes on.
+ */
+import {
+  type SharedMemory,
+  classBase,
+  edgeBase,
+  heldBase,
+  kClassAcquisitions,
+  kClassContentions,
+  kClassMaxHoldUs,
+  kClassMaxWaitUs,
+  kEdgeFromSite,
+  kEdgeGateMask,
+  kEdgeReady,
+  kEdgeRound,
+  kEdgeSeq,
+  kEdgeThread,
+  kEdgeToSite,
+  kHeaderBarrierParties,
+  kHeaderEdgeSeq,
+  kHeldLock,
+  kHeldSinceUs,
+  kHeldSite,
+  kHeldWords,
+  kMaxHeldLocks,
+  kThreadAtomicDepth,
+  kThreadCurrentOp,
+  kThreadDepth,
+  kThreadHeldClassMask,
+  kThreadOpEpoch,
+  kThreadWaitingLock,
+  kThreadWaitingSinceUs,
+  kThreadWaitingSite,
+  overlapIndex,
+  threadBase,
+} from '../layout.js';
+import type { LockObserver } from '../primitives/lock-observer.js';
+import type { FindingLog } from '../primitives/finding-log.js';
+import type { StringTable } from '../primitives/string-table.js';
+import { classSleeps, lockClassOf } from '../primitives/lock-table.js';
+
+export class LockTracker implements LockObserver {
+  private readonly i32: Int32Array;
+  private readonly base: number;
+  /** Class of each lock id, read once (lock records never change after setup). */
+  private readonly classOf: Int32Array;
+  private readonly sleepsOf: Int8Array;
+
+  constructor(
+    private readonly memory: SharedMemory,
+    private readonly strings: StringTable,
+    private readonly log: FindingLog,
+    readonly thread: number,
+  ) {
+    this.i32 = memory.i32;
+    this.base = threadBase(memory.layout, thread);
+    this.classOf = new Int32Array(memory.layout.capacities.locks).fill(-1);
+    this.sleepsOf = new Int8Array(32).fill(-1);
+  }
+
+  // ---- LockObserver --------------------------------------------------------------------------
+
+  willAcquire(lockId: number, site: string): void {
+    const { i32, base } = this;
+    const cls = this.lockClass(lockId);
+    const depth = i32[base + kThreadDepth] ?? 0;
+    if (this.sleeps(cls) && (i32[base + kThreadAtomicDepth] ?? 0) > 0) {
+      this.log.record('sleep-in-atomic', this.thread, lockId + 1, this.site(site), this.topSpinLock() + 1);
+    }
+    if (depth === 0) return;
+    for (let d = 0; d < depth; d++) {
+      const held = heldBase(this.memory.layout, this.thread, d);
+      const heldLock = i32[held + kHeldLock] ?? 0;
+      if (this.lockClass(heldLock) === cls) {
+        this.log.record('recursive-lock', this.thread, lockId + 1, this.site(site), heldLock + 1, i32[held + kHeldSite] ?? 0);
+        break;
+      }
+    }
+    const top = heldBase(this.memory.layout, this.thread, depth - 1);
+    const prevClass = this.lockClass(i32[top + kHeldLock] ?? 0);
+    if (prevClass === cls) return;
+    const gate = (i32[base + kThreadHeldClassMask] ?? 0) & ~(1 << prevClass);
+    this.learnEdge(prevClass, cls, i32[top + kHeldSite] ?? 0, site, gate);
+  }
+
+  contended(lockId: number, site: string): number {
+    const { i32, base } = this;
+    const now = this.memory.nowUs();
+    Atomics.add(i32, classBase(this.memory.layout, this.lockClass(lockId)) + kClassContentions, 1);
+    Atomics.store(i32, base + kThreadWaitingSite, this.site(site));
+    Atomics.store(i32, base + kThreadWaitingSinceUs, now);
+    // Published last: the watchdog reads the lock first, then trusts site and since.
+    Atomics.store(i32, base + kThreadWaitingLock, lockId + 1);
+    return now;
+  }
+
+  acquired(lockId: number, site: string, waitStartUs: number): void {
+    const now = this.push(lockId, site);
+    const stats = classBase(this.memory.layout, this.lockClass(lockId));
+    Atomics.add(this.i32, stats + kClassAcquisitions, 1);
+    if (waitStartUs >= 0) {
+      Atomics.store(this.i32, this.base + kThreadWaitingLock, 0);
+      raiseMax(this.i32, stats + kClassMaxWaitUs, now - waitStartUs);
+    }
+    this.sampleOverlap();
+  }
+
+  acquiredByTry(lockId: number, site: string): void {
+    this.push(lockId, site);
+    Atomics.add(this.i32, classBase(this.memory.layout, this.lockClass(lockId)) + kClassAcquisitions, 1);
+  }
+
+  willRelease(lockId: number, site: string, ownerThread: number): boolean {
+    const { i32, base } = this;
+    const depth = i32[base + kThreadDepth] ?? 0;
+    for (let d = depth - 1; d >= 0; d--) {
+      const entry = heldBase(this.memory.layout, this.thread, d);
+      if (i32[entry + kHeldLock] !== lockId) continue;
+      const cls = this.lockClass(lockId);
+      raiseMax(i32, classBase(this.memory.layout, cls) + kClassMaxHoldUs, this.memory.nowUs() - (i32[entry + kHeldSinceUs] ?? 0));
+      // Out-of-order unlock is legal: close the gap.
+      for (let k = d; k < depth - 1; k++) {
+        const to = heldBase(this.memory.layout, this.thread, k);
+        for (let w = 0; w < kHeldWords; w++) i32[to + w] = i32[to + kHeldWords + w] ?? 0;
+      }
+      Atomics.store(i32, base + kThreadDepth, depth - 1);
+      if (!this.sleeps(cls)) i32[base + kThreadAtomicDepth] = (i32[base + kThreadAtomicDepth] ?? 1) - 1;
+      this.recomputeMask(depth - 1);
+      return true;
+    }
+    this.log.record('bad-unlock', this.thread, lockId + 1, this.site(site), ownerThread + 1);
+    return false;
+  }
+
+  assertHeld(lockId: number, site: string): void {
+    if (this.holds(lockId)) return;
+    this.log.record('lock-not-held', this.thread, lockId + 1, this.site(site));
+  }
+
+  mightSleep(site: string): void {
+    if ((this.i32[this.base + kThreadAtomicDepth] ?? 0) > 0) {
+      this.log.record('sleep-in-atomic', this.thread, 0, this.site(site), this.topSpinLock() + 1);
+    }
+  }
+
+  // ---- Operations (for overlap coverage and reports) -----------------------------------------
+
+  /** The thread starts operation `op` (index into the scenario's op list). */
+  beginOp(op: number): void {
+    Atomics.store(this.i32, this.base + kThreadCurrentOp, op + 1);
+    Atomics.add(this.i32, this.base + kThreadOpEpoch, 1);
+    this.sampleOverlap();
+  }
+
+  endOp(): void {
+    this.sampleOverlap();
+    Atomics.store(this.i32, this.base + kThreadCurrentOp, 0);
+  }
+
+  /** Whether this thread holds `lockId`. */
+  holds(lockId: number): boolean {
+    const depth = this.i32[this.base + kThreadDepth] ?? 0;
+    for (let d = 0; d < depth; d++) {
+      if (this.i32[heldBase(this.memory.layout, this.thread, d) + kHeldLock] === lockId) return true;
+    }
+    return false;
+  }
+
+  /** Forgets everything this thread held or waited for (after an aborted round). */
+  reset(): void {
+    const { i32, base } = this;
+    for (const field of [kThreadDepth, kThreadWaitingLock, kThreadAtomicDepth, kThreadHeldClassMask, kThreadCurrentOp]) {
+      Atomics.store(i32, base + field, 0);
+    }
+  }
+
+  // ---- internals ------------------------------------------------------------------------------
+
+  private push(lockId: number, site: string): number {
+    const { i32, base } = this;
+    const depth = i32[base + kThreadDepth] ?? 0;
+    const now = this.memory.nowUs();
+    if (depth >= kMaxHeldLocks) throw new RangeError(`thread ${this.thread} holds more than ${kMaxHeldLocks} locks`);
+    const entry = heldBase(this.memory.layout, this.thread, depth);
+    const cls = this.lockClass(lockId);
+    Atomics.store(i32, entry + kHeldSite, this.site(site));
+    Atomics.store(i32, entry + kHeldSinceUs, now);
+    Atomics.store(i32, entry + kHeldLock, lockId);
+    Atomics.store(i32, base + kThreadDepth, depth + 1);
+    Atomics.store(i32, base + kThreadHeldClassMask, (i32[base + kThreadHeldClassMask] ?? 0) | (1 << cls));
+    if (!this.sleeps(cls)) i32[base + kThreadAtomicDepth] = (i32[base + kThreadAtomicDepth] ?? 0) + 1;
+    return now;
+  }
+
+  /**
+   * Records the order edge from -> to. The first thread to see it claims it by CAS and writes the
+   * sites; every sighting ANDs the gate mask (classes held around the edge), so a gate survives only
+   * if it was held every time.
+   */
+  private learnEdge(from: number, to: number, fromSite: number, toSite: string, gate: number): void {
+    const { i32 } = this;
+    const edge = edgeBase(this.memory.layout, from, to);
+    if (Atomics.load(i32, edge + kEdgeSeq) === 0 && Atomics.compareExchange(i32, edge + kEdgeSeq, 0, -1) === 0) {
+      Atomics.store(i32, edge + kEdgeFromSite, fromSite);
+      Atomics.store(i32, edge + kEdgeToSite, this.site(toSite));
+      Atomics.store(i32, edge + kEdgeThread, this.thread);
+      Atomics.store(i32, edge + kEdgeRound, this.memory.round());
+      Atomics.and(i32, edge + kEdgeGateMask, gate);
+      Atomics.store(i32, edge + kEdgeReady, 1);
+      Atomics.store(i32, edge + kEdgeSeq, Atomics.add(i32, this.memory.layout.header + kHeaderEdgeSeq, 1) + 1);
+      return;
+    }
+    const seen = Atomics.load(i32, edge + kEdgeGateMask);
+    if ((seen & gate) !== seen) Atomics.and(i32, edge + kEdgeGateMask, gate);
+  }
+
+  private recomputeMask(depth: number): void {
+    let mask = 0;
+    for (let d = 0; d < depth; d++) {
+      mask |= 1 << this.lockClass(this.i32[heldBase(this.memory.layout, this.thread, d) + kHeldLock] ?? 0);
+    }
+    Atomics.store(this.i32, this.base + kThreadHeldClassMask, mask);
+  }
+
+  private topSpinLock(): number {
+    const depth = this.i32[this.base + kThreadDepth] ?? 0;
+    for (let d = depth - 1; d >= 0; d--) {
+      const lockId = this.i32[heldBase(this.memory.layout, this.thread, d) + kHeldLock] ?? 0;
+      if (!this.sleeps(this.lockClass(lockId))) return lockId;
+    }
+    return -1;
+  }
+
+  /** Marks (my op, their op) for every other thread now inside an operation. */
+  private sampleOverlap(): void {
+    const { i32, memory } = this;
+    const mine = (i32[this.base + kThreadCurrentOp] ?? 0) - 1;
+    if (mine < 0) return;
+    const parties = Atomics.load(i32, memory.layout.header + kHeaderBarrierParties);
+    for (let t = 0; t < parties; t++) {
+      if (t === this.thread) continue;
+      const theirs = Atomics.load(i32, threadBase(memory.layout, t) + kThreadCurrentOp) - 1;
+      if (theirs < 0) continue;
+      const cell = overlapIndex(memory.layout, Math.min(mine, theirs), Math.max(mine, theirs));
+      if (i32[cell] === 0) Atomics.store(i32, cell, 1);
+    }
+  }
+
+  private lockClass(lockId: number): number {
+    let cls = this.classOf[lockId] ?? -1;
+    if (cls < 0) {
+      cls = lockClassOf(this.memory, lockId);
+      this.classOf[lockId] = cls;
+    }
+    return cls;
+  }
+
+  private sleeps(cls: number): boolean {
+    let known = this.sleepsOf[cls] ?? -1;
+    if (known < 0) {
+      known = classSleeps(this.memory, cls) ? 1 : 0;
+      this.sleepsOf[cls] = known;
+    }
+    return known === 1;
+  }
+
+  private site(site: string): number {
+    return this.strings.intern(site);
+  }
+}
+
+function raiseMax(i32: Int32Array, index: number, value: number): void {
+  let seen = Atomics.load(i32, index);
+  while (value > seen) {
+    const before = Atomics.compareExchange(i32, index, seen, value);
+    if (before === seen) return;
+    seen = before;
+  }
+}

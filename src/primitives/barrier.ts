@@ -1,0 +1,60 @@
+/**
+ * A reusable sense-reversing barrier (Mellor-Crummey & Scott 1991; "phase" plays the sense), so
+ * that every thread starts a round's operations together.
+ *
+ * | word                 | meaning                                         |
+ * |----------------------|-------------------------------------------------|
+ * | kHeaderBarrierCount  | threads arrived in this phase                   |
+ * | kHeaderBarrierPhase  | phase number; bumped by the last arrival        |
+ * | kHeaderBarrierParties| how many threads make a phase (set by the main thread) |
+ *
+ * arrive: read the phase, then count in. The last arrival zeroes the count *before* bumping the
+ * phase, so a fast thread cannot count into the next phase early, then wakes everyone. The others
+ * sleep on the phase word while it holds the value they read: no lost wake-up, because the bump
+ * changes that word before the notify. Waits are bounded by the abort word and the hard bound.
+ */
+import {
+  type SharedMemory,
+  kHeaderBarrierCount,
+  kHeaderBarrierParties,
+  kHeaderBarrierPhase,
+  wallClockMs,
+} from '../layout.js';
+import { waitSlice } from './bounded-wait.js';
+
+export class Barrier {
+  private readonly countIndex: number;
+  private readonly phaseIndex: number;
+  private readonly partiesIndex: number;
+
+  constructor(private readonly memory: SharedMemory) {
+    const header = memory.layout.header;
+    this.countIndex = header + kHeaderBarrierCount;
+    this.phaseIndex = header + kHeaderBarrierPhase;
+    this.partiesIndex = header + kHeaderBarrierParties;
+  }
+
+  /** Sets the party count and resets the barrier. Main thread, while no one waits. */
+  reset(parties: number): void {
+    Atomics.store(this.memory.i32, this.countIndex, 0);
+    Atomics.store(this.memory.i32, this.partiesIndex, parties);
+  }
+
+  /** Blocks until every party has arrived. Returns true for the last arrival (the "leader"). */
+  arrive(): boolean {
+    const { i32 } = this.memory;
+    const phase = Atomics.load(i32, this.phaseIndex);
+    const parties = Atomics.load(i32, this.partiesIndex);
+    if (Atomics.add(i32, this.countIndex, 1) + 1 >= parties) {
+      Atomics.store(i32, this.countIndex, 0);
+      Atomics.add(i32, this.phaseIndex, 1);
+      Atomics.notify(i32, this.phaseIndex);
+      return true;
+    }
+    const started = wallClockMs();
+    while (Atomics.load(i32, this.phaseIndex) === phase) {
+      waitSlice(this.memory, this.phaseIndex, phase, started, 'barrier');
+    }
+    return false;
+  }
+}

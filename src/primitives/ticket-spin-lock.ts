@@ -1,0 +1,111 @@
+/**
+ * TicketSpinLock: a FIFO spinlock, for the fairness comparison with {@link SpinLock}.
+ *
+ * Algorithm: Mellor-Crummey & Scott's ticket lock (1991), as in Linux's pre-qspinlock x86
+ * `arch_spinlock_t`. Two counters and an owner word:
+ *
+ * | word            | meaning                                                |
+ * |-----------------|--------------------------------------------------------|
+ * | kLockNextTicket | the next ticket to hand out (wraps; only equality used) |
+ * | kLockState      | the ticket now being served                            |
+ * | kLockOwner      | owner thread + 1, or 0 (for the unlock check and the watchdog) |
+ *
+ * - lock: take a ticket with Atomics.add on next; wait until served == ticket, backing off in
+ *   proportion to the number of threads ahead; after {@link kSpinsBeforeYield} rounds, yield with
+ *   a timed wait on the served word.
+ * - unlock: check the owner, clear it, then Atomics.add(served, 1) hands the lock to the next ticket.
+ *
+ * Why no wake-up is lost: waiters only sleep timed ({@link kYieldMs}) and re-read `served`.
+ * Precondition, checked: unlock only by the owner. An aborted round may leave an unserved ticket
+ * behind; the runner resets the lock table between rounds.
+ */
+import { type SharedMemory, kLockNextTicket, kLockOwner, kLockState, lockBase, wallClockMs } from '../layout.js';
+import { ProtocolError } from '../errors.js';
+import type { LockObserver } from './lock-observer.js';
+import { waitSlice } from './bounded-wait.js';
+import { spinPause } from './spin-pause.js';
+import { kMaxBackoff, kSpinsBeforeYield, kYieldMs } from './spin-lock.js';
+
+export class TicketSpinLock {
+  private readonly i32: Int32Array;
+  private readonly servedIndex: number;
+  private readonly nextIndex: number;
+  private readonly ownerIndex: number;
+
+  constructor(
+    private readonly memory: SharedMemory,
+    readonly id: number,
+    readonly thread: number,
+    private readonly observer: LockObserver | null = null,
+  ) {
+    this.i32 = memory.i32;
+    const base = lockBase(memory.layout, id);
+    this.servedIndex = base + kLockState;
+    this.nextIndex = base + kLockNextTicket;
+    this.ownerIndex = base + kLockOwner;
+  }
+
+  lock(site = ''): void {
+    const observer = this.observer;
+    if (observer !== null) observer.willAcquire(this.id, site);
+    const ticket = Atomics.add(this.i32, this.nextIndex, 1);
+    if (Atomics.load(this.i32, this.servedIndex) === ticket) {
+      Atomics.store(this.i32, this.ownerIndex, this.thread + 1);
+      if (observer !== null) observer.acquired(this.id, site, -1);
+      return;
+    }
+    const waitStart = observer !== null ? observer.contended(this.id, site) : -1;
+    this.waitForTurn(ticket);
+    Atomics.store(this.i32, this.ownerIndex, this.thread + 1);
+    if (observer !== null) observer.acquired(this.id, site, waitStart);
+  }
+
+  tryLock(site = ''): boolean {
+    const served = Atomics.load(this.i32, this.servedIndex);
+    // Take a ticket only if it would be served at once.
+    if (Atomics.compareExchange(this.i32, this.nextIndex, served, (served + 1) | 0) !== served) return false;
+    Atomics.store(this.i32, this.ownerIndex, this.thread + 1);
+    if (this.observer !== null) this.observer.acquiredByTry(this.id, site);
+    return true;
+  }
+
+  unlock(site = ''): void {
+    const owner = this.ownerThread();
+    if (this.observer !== null && !this.observer.willRelease(this.id, site, owner)) return;
+    if (owner !== this.thread) {
+      throw new ProtocolError(
+        `unlock of ticket spinlock ${this.id} by thread ${this.thread}, which does not hold it (owner ${owner})`,
+      );
+    }
+    Atomics.store(this.i32, this.ownerIndex, 0);
+    Atomics.add(this.i32, this.servedIndex, 1);
+  }
+
+  assertHeld(site = ''): void {
+    if (this.observer !== null) return this.observer.assertHeld(this.id, site);
+    if (this.ownerThread() !== this.thread) {
+      throw new ProtocolError(`ticket spinlock ${this.id} is not held by thread ${this.thread} at ${site}`);
+    }
+  }
+
+  ownerThread(): number {
+    return Atomics.load(this.i32, this.ownerIndex) - 1;
+  }
+
+  private waitForTurn(ticket: number): void {
+    const { i32, servedIndex } = this;
+    let rounds = 0;
+    let started = 0;
+    for (;;) {
+      const served = Atomics.load(i32, servedIndex);
+      if (served === ticket) return;
+      if (++rounds <= kSpinsBeforeYield) {
+        // Proportional backoff: the further back in the queue, the longer the pause.
+        spinPause(i32, servedIndex, Math.min(kMaxBackoff, 8 * ((ticket - served) | 0)));
+        continue;
+      }
+      if (started === 0) started = wallClockMs();
+      waitSlice(this.memory, servedIndex, served, started, `ticket spinlock ${this.id}`, kYieldMs);
+    }
+  }
+}

@@ -1,0 +1,198 @@
+/**
+ * The scenario contract: what a protocol under test declares so lockstress can run it on threads.
+ * The built-in vfio/kvm scenario and user scenarios (`--scenario ./my-scenario.js`) use the same one.
+ *
+ * A scenario module's default export is a {@link Scenario} (wrap it in {@link defineScenario} for
+ * checking). The module is loaded by the main thread and by every worker, so it must be plain
+ * importable JavaScript with no side effects beyond building the object.
+ *
+ * A round goes: the main thread zeroes the world; thread 0 runs `setup`; all threads meet; each
+ * runs its planned operations; all meet again; thread 0 runs `finish` (close whatever is still
+ * open); the main thread checks `invariants` and sweeps refcounts for leaks.
+ */
+import type { FindingKind } from '../finding-kinds.js';
+
+/** How a lock behaves: `mutex` sleeps (FutexMutex); the spinlocks never sleep. */
+export type LockKindName = 'mutex' | 'spinlock' | 'ticket-spinlock';
+
+export interface LockDeclaration {
+  /** The lock class lockdep reasons about, e.g. `group_lock`. Several instances may share one. */
+  class: string;
+  /** Default `mutex`. */
+  kind?: LockKindName;
+}
+
+export interface RefcountDeclaration {
+  /**
+   * Checked at the end of each round: a count other than 0 is a `refcount-leak` naming the holders
+   * still holding references and where each took its last one. Default true.
+   */
+  mustEndAtZero?: boolean;
+}
+
+/** The shared objects a scenario uses. Keys are the names ops use (`ctx.locks['kvm->lock']`). */
+export interface SharedObjects {
+  locks?: Record<string, LockDeclaration>;
+  refcounts?: Record<string, RefcountDeclaration>;
+  /** Plain shared Int32 words (pointers, counters, flags). All start at 0 each round. */
+  words?: readonly string[];
+  /** Named object slots for pointers with use-after-free detection (`ctx.objects`). */
+  slots?: readonly string[];
+}
+
+/** A lock as scenario code sees it. `site` names the code location, as in a lockdep report. */
+export interface Lock {
+  lock(site: string): void;
+  unlock(site: string): void;
+  tryLock(site: string): boolean;
+  /** lockdep_assert_held. */
+  assertHeld(site: string): void;
+}
+
+/** A refcount_t as scenario code sees it. `holder` says who owns the reference (for leak reports). */
+export interface Ref {
+  read(): number;
+  /** Sets the count (with `holder` holding all of it). Only in `setup`. */
+  reset(count: number, holder: string, site: string): void;
+  /** refcount_inc / kvm_get_kvm: reports `inc-on-zero`. */
+  inc(holder: string, site: string): void;
+  /** refcount_inc_not_zero / kvm_get_kvm_safe. */
+  incNotZero(holder: string, site: string): boolean;
+  /** refcount_dec_and_test / kvm_put_kvm: true when it reached 0; reports `refcount-underflow`. */
+  decAndTest(holder: string, site: string): boolean;
+}
+
+/** A plain shared word. Reads and writes are sequentially consistent (Atomics). */
+export interface SharedWord {
+  get(): number;
+  set(value: number): void;
+  /** Compare-and-swap; returns the value seen. */
+  cas(expected: number, value: number): number;
+  /** Adds and returns the previous value. */
+  add(delta: number): number;
+}
+
+/** The slab: pointers are (slot, generation); access after free is a `use-after-free` finding. */
+export interface Objects {
+  /** Allocates the slot's next generation and returns its pointer (never 0). */
+  create(slot: string, type: string, site: string): number;
+  /** Returns false, and logs `use-after-free`, if `pointer` was freed. 0 (NULL) passes. */
+  access(pointer: number, site: string): boolean;
+  /** kfree. Freeing twice is logged as `use-after-free`. */
+  free(pointer: number, site: string): void;
+  isLive(pointer: number): boolean;
+}
+
+/** What an operation gets. One per thread; valid for the whole run. */
+export interface OpContext {
+  /** This thread's index, 0-based. */
+  readonly thread: number;
+  /** The current round (from 1). */
+  readonly round: number;
+  /** The variant being run. */
+  readonly variant: string;
+  readonly locks: Readonly<Record<string, Lock>>;
+  readonly refs: Readonly<Record<string, Ref>>;
+  readonly words: Readonly<Record<string, SharedWord>>;
+  readonly objects: Objects;
+  /** Marks an operation that may sleep (`kvm_destroy_vm`): `sleep-in-atomic` under a spinlock. */
+  mightSleep(site: string): void;
+  /** Reports a broken invariant seen while running (`invariant` finding). */
+  invariant(message: string): void;
+  /** A seeded pause (spin or yield) to widen a race window; also done before every lock. */
+  jitter(): void;
+}
+
+/** What the end-of-round check on the main thread can read. Nothing here blocks or writes. */
+export interface WorldView {
+  readonly round: number;
+  readonly variant: string;
+  words(name: string): number;
+  refcount(name: string): number;
+  isLive(pointer: number): boolean;
+}
+
+export type Operation = (ctx: OpContext) => void;
+
+/** A seeded random source (mulberry32). */
+export interface Rng {
+  /** A float in [0, 1). */
+  next(): number;
+  /** An integer in [0, n). */
+  int(n: number): number;
+  pick<T>(items: readonly T[]): T;
+}
+
+/**
+ * Which operations each thread runs this round: one list per thread, `threads` lists. A fixed
+ * script ignores `rng`; a random mix draws from it (the runner seeds it from LOCKSTRESS_SEED and
+ * the round number, so a seed replays the same plans).
+ */
+export type Plan = (rng: Rng, threads: number, round: number) => string[][];
+
+/**
+ * What a variant is expected to show. `'clean'`: no finding at all. Otherwise every entry must be
+ * seen; an entry that is a list is satisfied by any one of its kinds
+ * (`[['refcount-underflow', 'use-after-free']]` reads "underflow or use-after-free").
+ */
+export type Expectation = 'clean' | ReadonlyArray<FindingKind | readonly FindingKind[]>;
+
+export interface Variant {
+  name: string;
+  /** One line. */
+  description: string;
+  expect: Expectation;
+  /** Replaces the scenario's operations of the same name for this variant. */
+  ops?: Readonly<Record<string, Operation>>;
+  plan?: Plan;
+  setup?: Operation;
+  finish?: Operation;
+}
+
+export interface Scenario {
+  name: string;
+  /** One line. */
+  description: string;
+  objects: SharedObjects;
+  ops: Readonly<Record<string, Operation>>;
+  plan: Plan;
+  /** Run by thread 0 before the round's operations (after the world was zeroed). */
+  setup?: Operation;
+  /** Run by thread 0 after every thread finished its operations: close what is still open. */
+  finish?: Operation;
+  /** End-of-round checks on the main thread; each returned string is an `invariant` finding. */
+  invariants?: (view: WorldView) => string[];
+  variants: readonly Variant[];
+}
+
+/** Checks the shape of a scenario and returns it; throws a TypeError naming the first problem. */
+export function defineScenario(scenario: Scenario): Scenario {
+  const problems = scenarioProblems(scenario);
+  if (problems.length > 0) throw new TypeError(problems[0]);
+  return scenario;
+}
+
+/** Every problem with a value that claims to be a scenario (empty when it is fine). */
+export function scenarioProblems(value: unknown): string[] {
+  const problems: string[] = [];
+  if (typeof value !== 'object' || value === null) return ['the default export is not a scenario object'];
+  const s = value as Partial<Scenario>;
+  if (typeof s.name !== 'string' || s.name === '') problems.push('scenario has no name');
+  if (typeof s.objects !== 'object' || s.objects === null) problems.push('scenario has no objects');
+  if (typeof s.ops !== 'object' || s.ops === null) problems.push('scenario has no ops');
+  if (typeof s.plan !== 'function') problems.push('scenario has no plan function');
+  if (!Array.isArray(s.variants) || s.variants.length === 0) problems.push('scenario has no variants');
+  const seen = new Set<string>();
+  for (const v of s.variants ?? []) {
+    if (typeof v?.name !== 'string' || v.name === '') problems.push('a variant has no name');
+    else if (seen.has(v.name)) problems.push(`variant ${v.name} is declared twice`);
+    else seen.add(v.name);
+    if (v?.expect !== 'clean' && !Array.isArray(v?.expect)) problems.push(`variant ${v?.name}: expect must be 'clean' or a list`);
+  }
+  return problems;
+}
+
+/** Every operation name a variant can run, in a stable order (indexes for overlap coverage). */
+export function operationNames(scenario: Scenario, variant: Variant): string[] {
+  return [...new Set([...Object.keys(scenario.ops), ...Object.keys(variant.ops ?? {})])].sort();
+}
