@@ -1,0 +1,166 @@
+import { describe, expect, it } from 'vitest';
+import { type LockOrderCycle, type OrderEdge, LockOrderGraph } from '../../src/lockdep/lock-order-graph.js';
+
+// Classes of the kernel-model.md §6.3 splat, plus a few letters.
+const GROUP = 0;
+const DEV_SET = 1;
+const GUESTS = 2;
+const KVM = 3;
+const A = 4;
+const B = 5;
+const C = 6;
+const D = 7;
+const G = 8;
+
+let nextSeq = 0;
+function edge(from: number, to: number, gateMask = 0, sites: Partial<OrderEdge> = {}): OrderEdge {
+  return {
+    from,
+    to,
+    fromSite: `take_${from}`,
+    toSite: `take_${to}`,
+    thread: 0,
+    round: 1,
+    gateMask,
+    seq: nextSeq++,
+    ...sites,
+  };
+}
+
+function expectCycle(cycle: LockOrderCycle | null): LockOrderCycle {
+  expect(cycle).not.toBeNull();
+  return cycle as LockOrderCycle;
+}
+
+describe('LockOrderGraph', () => {
+  it('an ABBA order gives a cycle naming both classes, starting at the lock being acquired', () => {
+    const graph = new LockOrderGraph();
+    expect(graph.addEdge(edge(A, B))).toBeNull();
+    const cycle = expectCycle(graph.addEdge(edge(B, A)));
+    expect(cycle.classes).toEqual([A, B]);
+    expect(cycle.edges.map((e) => [e.from, e.to])).toEqual([
+      [A, B],
+      [B, A],
+    ]);
+    expect(cycle.closing).toMatchObject({ from: B, to: A });
+  });
+
+  it('a 3-lock cycle is found with its edges in cycle order', () => {
+    const graph = new LockOrderGraph();
+    expect(graph.addEdge(edge(A, B))).toBeNull();
+    expect(graph.addEdge(edge(B, C))).toBeNull();
+    const cycle = expectCycle(graph.addEdge(edge(C, A)));
+    expect(cycle.classes).toEqual([A, B, C]);
+    expect(cycle.edges.map((e) => `${e.from}->${e.to}`)).toEqual([`${A}->${B}`, `${B}->${C}`, `${C}->${A}`]);
+  });
+
+  it('the 4-lock cycle of the group_lock / kvm->lock splat starts at group_lock', () => {
+    const graph = new LockOrderGraph();
+    graph.addEdge(edge(GROUP, DEV_SET, 0, { fromSite: 'vfio_device_group_open', toSite: 'vfio_device_open' }));
+    graph.addEdge(edge(DEV_SET, GUESTS, 0, { toSite: 'vfio_ap_mdev_open_device' }));
+    graph.addEdge(edge(GUESTS, KVM, 0, { toSite: 'vfio_ap_mdev_open_device' }));
+    const cycle = expectCycle(
+      graph.addEdge(edge(KVM, GROUP, 0, { fromSite: 'kvm_device_release', toSite: 'vfio_file_set_kvm' })),
+    );
+    expect(cycle.classes).toEqual([GROUP, DEV_SET, GUESTS, KVM]);
+    expect(cycle.closing).toMatchObject({ from: KVM, to: GROUP, toSite: 'vfio_file_set_kvm' });
+  });
+
+  it('the smallest cycle through the new edge is the one reported', () => {
+    const graph = new LockOrderGraph();
+    graph.addEdge(edge(A, B));
+    graph.addEdge(edge(B, C));
+    graph.addEdge(edge(C, D));
+    graph.addEdge(edge(B, D));
+    expect(expectCycle(graph.addEdge(edge(D, A))).classes).toEqual([A, B, D]);
+  });
+
+  it('orders protected by a common gate lock are not reported', () => {
+    const graph = new LockOrderGraph();
+    expect(graph.addEdge(edge(A, B, 1 << G))).toBeNull();
+    expect(graph.addEdge(edge(B, A, 1 << G))).toBeNull();
+    expect(graph.edges()).toHaveLength(2);
+  });
+
+  it('a gated order is reported once updateGate shrinks one gate to 0', () => {
+    const graph = new LockOrderGraph();
+    graph.addEdge(edge(A, B, 1 << G));
+    graph.addEdge(edge(B, A, 1 << G));
+    const cycle = expectCycle(graph.updateGate(A, B, 0));
+    expect(cycle.classes).toEqual([B, A]);
+    expect(cycle.closing).toMatchObject({ from: A, to: B, gateMask: 0 });
+    expect(graph.updateGate(A, B, 0)).toBeNull();
+  });
+
+  it('a gate mask never grows back', () => {
+    const graph = new LockOrderGraph();
+    graph.addEdge(edge(A, B, (1 << G) | (1 << C)));
+    expect(graph.updateGate(A, B, 1 << G)).toBeNull();
+    graph.updateGate(A, B, -1);
+    expect(graph.gateOf(A, B)).toBe(1 << G);
+  });
+
+  it('different gates on the two halves do not protect the cycle', () => {
+    const graph = new LockOrderGraph();
+    graph.addEdge(edge(A, B, 1 << G));
+    expect(expectCycle(graph.addEdge(edge(B, A, 1 << C))).classes).toEqual([A, B]);
+  });
+
+  it('a gated short cycle is passed over for an ungated longer one', () => {
+    const graph = new LockOrderGraph();
+    graph.addEdge(edge(A, D, 1 << G));
+    graph.addEdge(edge(A, B));
+    graph.addEdge(edge(B, D));
+    expect(expectCycle(graph.addEdge(edge(D, A, 1 << G))).classes).toEqual([A, B, D]);
+  });
+
+  it('each distinct cycle is reported once, while a cycle over other classes still is', () => {
+    const graph = new LockOrderGraph();
+    graph.addEdge(edge(A, B));
+    expectCycle(graph.addEdge(edge(B, A)));
+    expect(graph.addEdge(edge(B, A))).toBeNull();
+    expect(graph.addEdge(edge(A, B))).toBeNull();
+    graph.addEdge(edge(C, D));
+    expect(expectCycle(graph.addEdge(edge(D, C))).classes).toEqual([C, D]);
+  });
+
+  it('a gate update does not report a cycle again', () => {
+    const graph = new LockOrderGraph();
+    graph.addEdge(edge(A, B, 1 << G));
+    expectCycle(graph.addEdge(edge(B, A)));
+    expect(graph.updateGate(A, B, 0)).toBeNull();
+  });
+
+  it('reset forgets edges and reported cycles', () => {
+    const graph = new LockOrderGraph();
+    graph.addEdge(edge(A, B));
+    expectCycle(graph.addEdge(edge(B, A)));
+    graph.reset();
+    expect(graph.edges()).toEqual([]);
+    graph.addEdge(edge(A, B));
+    expectCycle(graph.addEdge(edge(B, A)));
+  });
+
+  it('a self-edge is left to the recursion check', () => {
+    const graph = new LockOrderGraph();
+    expect(graph.addEdge(edge(A, A))).toBeNull();
+    expect(graph.edges()).toEqual([]);
+  });
+
+  it('a class outside 0..31 is refused with its value', () => {
+    expect(() => new LockOrderGraph().addEdge(edge(32, A))).toThrow(/32/);
+  });
+
+  it('a dense graph whose cycles are all gated answers without a cycle', () => {
+    const graph = new LockOrderGraph();
+    const classes = 12;
+    let cycles = 0;
+    for (let from = 0; from < classes; from++) {
+      for (let to = 0; to < classes; to++) {
+        if (from !== to && graph.addEdge(edge(from, to, 1 << 20)) !== null) cycles++;
+      }
+    }
+    expect(cycles).toBe(0);
+    expect(graph.edges()).toHaveLength(classes * (classes - 1));
+  });
+});
