@@ -70,6 +70,11 @@ export interface SharedWord {
   cas(expected: number, value: number): number;
   /** Adds and returns the previous value. */
   add(delta: number): number;
+  /**
+   * Waits until the word equals `value`, for at most `timeoutMs`; true if it did. For handshakes
+   * that force an interleaving. Leaves with RoundAborted when the round is torn down.
+   */
+  waitFor(value: number, timeoutMs: number): boolean;
 }
 
 /** The slab: pointers are (slot, generation); access after free is a `use-after-free` finding. */

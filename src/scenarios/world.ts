@@ -15,8 +15,10 @@ import {
   objectBase,
   kObjState,
   overlapIndex,
+  wallClockMs,
   wordIndex,
 } from '../layout.js';
+import { kWaitSliceMs, waitSlice } from '../primitives/bounded-wait.js';
 import { FindingLog } from '../primitives/finding-log.js';
 import { FutexMutex } from '../primitives/futex-mutex.js';
 import { LockTable } from '../primitives/lock-table.js';
@@ -192,11 +194,33 @@ export function createThreadWorld(
   const words: Record<string, SharedWord> = {};
   for (const [name, index] of ids.words) {
     const at = wordIndex(memory.layout, index);
+    // Writers notify so that handshake waiters (waitFor) wake at once.
     words[name] = {
       get: () => Atomics.load(memory.i32, at),
-      set: (value) => void Atomics.store(memory.i32, at, value),
-      cas: (expected, value) => Atomics.compareExchange(memory.i32, at, expected, value),
-      add: (delta) => Atomics.add(memory.i32, at, delta),
+      set: (value) => {
+        Atomics.store(memory.i32, at, value);
+        Atomics.notify(memory.i32, at);
+      },
+      cas: (expected, value) => {
+        const seen = Atomics.compareExchange(memory.i32, at, expected, value);
+        if (seen === expected) Atomics.notify(memory.i32, at);
+        return seen;
+      },
+      add: (delta) => {
+        const before = Atomics.add(memory.i32, at, delta);
+        Atomics.notify(memory.i32, at);
+        return before;
+      },
+      waitFor: (value, timeoutMs) => {
+        const started = wallClockMs();
+        for (;;) {
+          const seen = Atomics.load(memory.i32, at);
+          if (seen === value) return true;
+          const left = timeoutMs - (wallClockMs() - started);
+          if (left <= 0) return false;
+          waitSlice(memory, at, seen, started, `word ${name}`, Math.min(left, kWaitSliceMs));
+        }
+      },
     };
   }
 

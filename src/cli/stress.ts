@@ -1,0 +1,81 @@
+#!/usr/bin/env node
+/**
+ * `npm run stress`: parse, run, print, exit. The only catch in lockstress that prints and exits:
+ * bad input is one line naming the input, exit 2; anything else is a bug, exit 70.
+ */
+import { ConfigError } from '../errors.js';
+import { formatExpectation } from '../runner/verdict.js';
+import {
+  type ResolvedStressOptions,
+  kStressUsage,
+  optionsFromArgs,
+  optionsFromEnv,
+  resolveStressOptions,
+} from '../runner/options.js';
+import { formatRunReport, toJson } from '../runner/report.js';
+import { loadSelection, runStress } from '../runner/run-stress.js';
+
+export const kExitPass = 0;
+export const kExitFail = 1;
+export const kExitBadInput = 2;
+export const kExitInterrupted = 130;
+const kExitInternal = 70;
+
+async function main(argv: readonly string[]): Promise<number> {
+  try {
+    const options = resolveStressOptions({ ...optionsFromEnv(process.env), ...optionsFromArgs(argv) });
+    if (options.help) {
+      process.stdout.write(`${kStressUsage}\n`);
+      return kExitPass;
+    }
+    if (options.list) return await list(options);
+    return await stress(options);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`lockstress: ${error.message}\n`);
+      return kExitBadInput;
+    }
+    const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    process.stderr.write(`lockstress: internal error (please report): ${message}\n`);
+    return kExitInternal;
+  }
+}
+
+async function list(options: ResolvedStressOptions): Promise<number> {
+  const { scenario, variants } = await loadSelection(options);
+  const width = Math.max(...variants.map((v) => v.name.length)) + 2;
+  const lines = [`${scenario.name}: ${scenario.description}`, ''];
+  for (const v of variants) lines.push(`${v.name.padEnd(width)}expect ${formatExpectation(v.expect)}\n${''.padEnd(width)}${v.description}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return kExitPass;
+}
+
+async function stress(options: ResolvedStressOptions): Promise<number> {
+  const human = options.json ? process.stderr : process.stdout;
+  const interrupt = new AbortController();
+  const onSigint = (): void => {
+    if (interrupt.signal.aborted) process.exit(kExitInterrupted); // a second ^C: leave now
+    process.stderr.write('\nlockstress: interrupted, tearing down the current round...\n');
+    interrupt.abort();
+  };
+  process.on('SIGINT', onSigint);
+  const showProgress = process.stderr.isTTY === true;
+  try {
+    const run = await runStress(options, {
+      interrupt: interrupt.signal,
+      progress: showProgress ? (text) => process.stderr.write(`\r\x1b[K${text}`) : undefined,
+      variantDone: showProgress
+        ? (v) => process.stderr.write(`\r\x1b[K${v.name}: ${v.pass ? 'PASS' : 'FAIL'} (${v.rounds} rounds)\n`)
+        : undefined,
+    });
+    if (showProgress) process.stderr.write('\r\x1b[K');
+    human.write(`${formatRunReport(run, options.durationMs)}\n`);
+    if (options.json) process.stdout.write(`${JSON.stringify(toJson(run))}\n`);
+    if (run.interrupted) return kExitInterrupted;
+    return run.ok ? kExitPass : kExitFail;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,189 @@
+/**
+ * Findings as data: one union discriminated on `kind`, each kind carrying its evidence. Workers log
+ * raw records (primitives/finding-log.ts); the watchdog and the arbiter make the rest; this file
+ * turns all of them into {@link Finding}s with names instead of ids.
+ */
+import type { FindingKind } from '../finding-kinds.js';
+import type { RawFinding } from '../primitives/finding-log.js';
+
+/** A lock as it appears in evidence. */
+export interface LockRef {
+  /** Instance name, e.g. `group_lock#0` or the scenario's key. */
+  lock: string;
+  /** Lock class, e.g. `group_lock`. */
+  class: string;
+}
+
+export interface HeldLock extends LockRef {
+  site: string;
+  /** How long it had been held when the evidence was taken. */
+  heldMs: number;
+}
+
+/** A thread in a deadlock or stuck dump. */
+export interface BlockedThread {
+  thread: number;
+  /** The operation it was running, or '' between operations. */
+  op: string;
+  held: HeldLock[];
+  waitingFor: (LockRef & { site: string; waitedMs: number; ownerThread: number }) | null;
+}
+
+interface Common<K extends FindingKind> {
+  kind: K;
+  /** Round in which it was seen. */
+  round: number;
+  /** Thread that made it, or -1 for the main thread (watchdog, arbiter). */
+  thread: number;
+  /** Lock classes involved (for a cycle, in cycle order). */
+  locks: string[];
+  /** One line. */
+  message: string;
+  /** Dedupe key: two findings with the same kind and key are the same finding. */
+  key: string;
+  /**
+   * The kernel-format text, rendered where the finding is made when that needs more context than
+   * the evidence keeps (the lockdep splat, the hung-task dump). Otherwise rendered from evidence.
+   */
+  report?: string;
+}
+
+export type Finding =
+  | (Common<'deadlock'> & { evidence: { cycle: BlockedThread[]; others: BlockedThread[] } })
+  | (Common<'stuck'> & { evidence: { blocked: BlockedThread[] } })
+  | (Common<'lock-order-cycle'> & {
+      evidence: {
+        /** Each class and the site where it was taken when the edge into it was learned. */
+        chain: Array<{ class: string; site: string }>;
+        /** The acquisition that closed the cycle: holding `held` at `heldSite`, taking `wanted` at `wantedSite`. */
+        closing: { thread: number; held: string; heldSite: string; wanted: string; wantedSite: string };
+      };
+    })
+  | (Common<'recursive-lock'> & { evidence: { lock: LockRef; site: string; held: LockRef; heldSite: string } })
+  | (Common<'bad-unlock'> & { evidence: { lock: LockRef; site: string; ownerThread: number } })
+  | (Common<'lock-not-held'> & { evidence: { lock: LockRef; site: string } })
+  | (Common<'sleep-in-atomic'> & { evidence: { lock: LockRef | null; site: string; spinlock: LockRef | null } })
+  | (Common<'refcount-leak'> & {
+      evidence: { refcount: string; count: number; holders: Array<{ holder: string; refs: number; lastGetSite: string }> };
+    })
+  | (Common<'refcount-underflow' | 'inc-on-zero'> & { evidence: { refcount: string; holder: string; site: string; countSeen: number } })
+  | (Common<'use-after-free'> & { evidence: { object: string; site: string; freedAt: string; doubleFree: boolean } })
+  | (Common<'invariant'> & { evidence: { text: string } });
+
+/** Resolves ids in raw records to names. */
+export interface WorldNames {
+  lock(lockId: number): LockRef;
+  refcount(refId: number): string;
+  string(id: number): string;
+  /** `struct kvm#0` for a pointer. */
+  object(pointer: number, typeStringId: number): string;
+}
+
+/** Turns a worker's raw record into a finding. Argument meanings are set where each kind is logged. */
+export function decodeRawFinding(raw: RawFinding, names: WorldNames): Finding {
+  const [a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0] = raw.args;
+  const base = { round: raw.round, thread: raw.thread };
+  const lockOrNull = (plusOne: number): LockRef | null => (plusOne > 0 ? names.lock(plusOne - 1) : null);
+  switch (raw.kind) {
+    case 'recursive-lock': {
+      // lock-tracker: (lockId+1, site, heldLockId+1, heldSite)
+      const lock = names.lock(a0 - 1);
+      const held = names.lock(a2 - 1);
+      const site = names.string(a1);
+      return {
+        ...base,
+        kind: 'recursive-lock',
+        locks: [lock.class],
+        message: `thread ${raw.thread} takes ${lock.lock} at ${site} while holding ${held.lock} (taken at ${names.string(a3)}), same class ${lock.class}`,
+        key: `${lock.class}@${site}`,
+        evidence: { lock, site, held, heldSite: names.string(a3) },
+      };
+    }
+    case 'bad-unlock': {
+      // lock-tracker: (lockId+1, site, ownerThread+1)
+      const lock = names.lock(a0 - 1);
+      const site = names.string(a1);
+      const owner = a2 - 1;
+      return {
+        ...base,
+        kind: 'bad-unlock',
+        locks: [lock.class],
+        message: `thread ${raw.thread} unlocks ${lock.lock} at ${site} but ${owner < 0 ? 'nobody holds it' : `thread ${owner} holds it`}`,
+        key: `${lock.class}@${site}`,
+        evidence: { lock, site, ownerThread: owner },
+      };
+    }
+    case 'lock-not-held': {
+      const lock = names.lock(a0 - 1);
+      const site = names.string(a1);
+      return {
+        ...base,
+        kind: 'lock-not-held',
+        locks: [lock.class],
+        message: `lockdep_assert_held(${lock.lock}) fails at ${site} on thread ${raw.thread}`,
+        key: `${lock.class}@${site}`,
+        evidence: { lock, site },
+      };
+    }
+    case 'sleep-in-atomic': {
+      // (sleepingLockId+1 or 0 for mightSleep, site, spinlockId+1)
+      const lock = lockOrNull(a0);
+      const spinlock = lockOrNull(a2);
+      const site = names.string(a1);
+      const what = lock === null ? `sleeping operation ${site}` : `mutex ${lock.lock} at ${site}`;
+      return {
+        ...base,
+        kind: 'sleep-in-atomic',
+        locks: [lock?.class, spinlock?.class].filter((c): c is string => c !== undefined),
+        message: `${what} under spinlock ${spinlock?.lock ?? '?'} on thread ${raw.thread}`,
+        key: `${lock?.class ?? ''}@${site}/${spinlock?.class ?? ''}`,
+        evidence: { lock, site, spinlock },
+      };
+    }
+    case 'refcount-underflow':
+    case 'inc-on-zero': {
+      // refcount: (refId+1, holderTag, site, countSeen)
+      const refcount = names.refcount(a0 - 1);
+      const holder = names.string(a1);
+      const site = names.string(a2);
+      const what = raw.kind === 'inc-on-zero' ? 'addition on 0; use-after-free' : 'underflow; use-after-free';
+      return {
+        ...base,
+        kind: raw.kind,
+        locks: [],
+        message: `refcount_t: ${what}: ${refcount} by ${holder || '?'} at ${site} on thread ${raw.thread}`,
+        key: `${refcount}@${site}`,
+        evidence: { refcount, holder, site, countSeen: a3 },
+      };
+    }
+    case 'use-after-free': {
+      // object-slots: (pointer, site, freedSite, typeString, isDoubleFree)
+      const object = names.object(a0, a3);
+      const site = names.string(a1);
+      const freedAt = names.string(a2);
+      const doubleFree = a4 === 1;
+      return {
+        ...base,
+        kind: 'use-after-free',
+        locks: [],
+        message: `${doubleFree ? 'double free' : 'use-after-free'} of ${object} at ${site} on thread ${raw.thread} (freed at ${freedAt || '?'})`,
+        key: `${object.replace(/#.*/, '')}@${site}${doubleFree ? '/double-free' : ''}`,
+        evidence: { object, site, freedAt, doubleFree },
+      };
+    }
+    case 'invariant': {
+      const text = names.string(a0);
+      return { ...base, kind: 'invariant', locks: [], message: text, key: text, evidence: { text } };
+    }
+    default:
+      // deadlock, stuck, lock-order-cycle and refcount-leak come from the main thread, not the log.
+      return {
+        ...base,
+        kind: 'invariant',
+        locks: [],
+        message: `unexpected ${raw.kind} record in the worker log`,
+        key: `raw/${raw.kind}`,
+        evidence: { text: `unexpected ${raw.kind} record` },
+      };
+  }
+}

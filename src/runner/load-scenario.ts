@@ -1,0 +1,52 @@
+/**
+ * Finds and loads a scenario module: `vfio-kvm` is built in; anything else is a path (or file URL)
+ * to a JavaScript module whose default export is a scenario. Problems are ConfigErrors that name
+ * the input.
+ */
+import { existsSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ConfigError } from '../errors.js';
+import { type Scenario, scenarioProblems } from '../scenarios/contract.js';
+import { compiledUrl } from './compiled-path.js';
+
+export const kBuiltinScenarios: Record<string, string> = {
+  'vfio-kvm': compiledUrl('src/scenarios/vfio-kvm/index.js').href,
+};
+
+/** Turns the user's `--scenario` value into a module URL, checking that the file exists. */
+export function resolveScenarioUrl(input: string): string {
+  const builtin = kBuiltinScenarios[input];
+  if (builtin !== undefined) return builtin;
+  if (input.startsWith('file:')) return input;
+  const path = isAbsolute(input) ? input : resolve(process.cwd(), input);
+  if (!existsSync(path)) throw new ConfigError(`--scenario ${JSON.stringify(input)}: no such file`);
+  return pathToFileURL(path).href;
+}
+
+const loaded = new Map<string, Scenario>();
+
+/** Imports the module and checks its default export. */
+export async function loadScenarioModule(url: string): Promise<Scenario> {
+  const cached = loaded.get(url);
+  if (cached !== undefined) return cached;
+  let module: { default?: unknown };
+  try {
+    module = (await import(url)) as { default?: unknown };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    throw new ConfigError(`--scenario ${JSON.stringify(shortName(url))}: does not load: ${reason}`);
+  }
+  const problems = scenarioProblems(module.default);
+  if (problems.length > 0) {
+    throw new ConfigError(`--scenario ${JSON.stringify(shortName(url))}: not a scenario: ${problems[0]}`);
+  }
+  const scenario = module.default as Scenario;
+  loaded.set(url, scenario);
+  return scenario;
+}
+
+function shortName(url: string): string {
+  for (const [name, builtin] of Object.entries(kBuiltinScenarios)) if (builtin === url) return name;
+  return url.startsWith('file:') ? new URL(url).pathname : url;
+}

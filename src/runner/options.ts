@@ -1,0 +1,198 @@
+/**
+ * Stress options: all-optional {@link StressOptions}, the filled {@link ResolvedStressOptions}, one
+ * {@link kDefaultStressOptions}, merged once by {@link resolveStressOptions}. Environment variables
+ * (`LOCKSTRESS_*`) and flags are parsed here and nowhere else; a bad value is a ConfigError naming
+ * the variable (or flag) and the value.
+ */
+import { ConfigError } from '../errors.js';
+
+export interface ResolvedStressOptions {
+  /** Worker threads. `LOCKSTRESS_THREADS`, `--threads`. */
+  threads: number;
+  /** Seed of plans and jitter; printed so a run can be replayed. `LOCKSTRESS_SEED`, `--seed`. */
+  seed: number;
+  /** Time budget per variant, ms. `LOCKSTRESS_DURATION_MS`, `--duration-ms`. */
+  durationMs: number;
+  /** Round limit per variant (0 = none). `LOCKSTRESS_ROUNDS`, `--rounds`. */
+  rounds: number;
+  /** A wait longer than this with no wait-for cycle is `stuck`. `LOCKSTRESS_HANG_MS`, `--hang-ms`. */
+  hangMs: number;
+  /** Variants to run (empty = all). `LOCKSTRESS_VARIANT` (comma-separated), `--variant` (repeatable). */
+  variants: string[];
+  /** Scenario: `vfio-kvm` or a path to a scenario module. `LOCKSTRESS_SCENARIO`, `--scenario`. */
+  scenario: string;
+  /** Stop a variant at its first finding. `LOCKSTRESS_STOP_ON_FIRST=1`, `--stop-on-first`. */
+  stopOnFirst: boolean;
+  /** One JSON document on stdout; human text to stderr. `LOCKSTRESS_JSON=1`, `--json`. */
+  json: boolean;
+  /** Seeded pauses before locks to widen race windows. `LOCKSTRESS_JITTER=0` turns them off. */
+  jitter: boolean;
+  /** List the variants and exit. `--list`. */
+  list: boolean;
+  /** Print usage and exit. `--help`. */
+  help: boolean;
+}
+
+export type StressOptions = Partial<ResolvedStressOptions>;
+
+export const kMaxThreads = 64;
+
+export const kDefaultStressOptions: Readonly<Omit<ResolvedStressOptions, 'seed'>> = {
+  threads: 4,
+  durationMs: 1500,
+  rounds: 0,
+  hangMs: 500,
+  variants: [],
+  scenario: 'vfio-kvm',
+  stopOnFirst: false,
+  json: false,
+  jitter: true,
+  list: false,
+  help: false,
+};
+
+export function resolveStressOptions(options: StressOptions): ResolvedStressOptions {
+  return {
+    ...kDefaultStressOptions,
+    seed: (Math.random() * 2 ** 32) >>> 0,
+    ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
+  } as ResolvedStressOptions;
+}
+
+/** Parses a whole number in [min, max]; `what` names the variable or flag in the error. */
+export function parseInteger(what: string, text: string, min: number, max: number): number {
+  const trimmed = text.trim();
+  if (!/^\d+$/.test(trimmed)) {
+    throw new ConfigError(`${what}=${JSON.stringify(text)}: expected a whole number from ${min} to ${max}`);
+  }
+  const value = Number(trimmed);
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${what}=${JSON.stringify(text)}: expected a whole number from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function parseFlag(what: string, text: string): boolean {
+  if (text === '1' || text === 'true') return true;
+  if (text === '0' || text === 'false' || text === '') return false;
+  throw new ConfigError(`${what}=${JSON.stringify(text)}: expected 1 or 0`);
+}
+
+const kLimits = {
+  threads: [1, kMaxThreads],
+  seed: [0, 2 ** 32 - 1],
+  durationMs: [1, 3_600_000],
+  rounds: [0, 1_000_000_000],
+  hangMs: [10, 600_000],
+} as const;
+
+/** Reads the `LOCKSTRESS_*` variables. Unset or empty variables are left out. */
+export function optionsFromEnv(env: NodeJS.ProcessEnv): StressOptions {
+  const out: StressOptions = {};
+  const get = (name: string): string | undefined => {
+    const value = env[name];
+    return value === undefined || value === '' ? undefined : value;
+  };
+  const int = (name: string, key: keyof typeof kLimits): void => {
+    const value = get(name);
+    if (value !== undefined) out[key] = parseInteger(name, value, kLimits[key][0], kLimits[key][1]);
+  };
+  int('LOCKSTRESS_THREADS', 'threads');
+  int('LOCKSTRESS_SEED', 'seed');
+  int('LOCKSTRESS_DURATION_MS', 'durationMs');
+  int('LOCKSTRESS_ROUNDS', 'rounds');
+  int('LOCKSTRESS_HANG_MS', 'hangMs');
+  const variants = get('LOCKSTRESS_VARIANT');
+  if (variants !== undefined) out.variants = variants.split(',').map((v) => v.trim()).filter((v) => v !== '');
+  const scenario = get('LOCKSTRESS_SCENARIO');
+  if (scenario !== undefined) out.scenario = scenario;
+  const stop = get('LOCKSTRESS_STOP_ON_FIRST');
+  if (stop !== undefined) out.stopOnFirst = parseFlag('LOCKSTRESS_STOP_ON_FIRST', stop);
+  const json = get('LOCKSTRESS_JSON');
+  if (json !== undefined) out.json = parseFlag('LOCKSTRESS_JSON', json);
+  const jitter = get('LOCKSTRESS_JITTER');
+  if (jitter !== undefined) out.jitter = parseFlag('LOCKSTRESS_JITTER', jitter);
+  return out;
+}
+
+/** Reads the command line (after `node script`). Flags win over the environment. */
+export function optionsFromArgs(args: readonly string[]): StressOptions {
+  const out: StressOptions = {};
+  const variants: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? '';
+    const eq = arg.indexOf('=');
+    const name = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
+    const inline = arg.startsWith('--') && eq > 0 ? arg.slice(eq + 1) : undefined;
+    const value = (): string => {
+      if (inline !== undefined) return inline;
+      const next = args[i + 1];
+      if (next === undefined || next.startsWith('--')) throw new ConfigError(`${name}: missing value`);
+      i++;
+      return next;
+    };
+    switch (name) {
+      case '--threads':
+        out.threads = parseInteger(name, value(), ...kLimits.threads);
+        break;
+      case '--seed':
+        out.seed = parseInteger(name, value(), ...kLimits.seed);
+        break;
+      case '--duration-ms':
+        out.durationMs = parseInteger(name, value(), ...kLimits.durationMs);
+        break;
+      case '--rounds':
+        out.rounds = parseInteger(name, value(), ...kLimits.rounds);
+        break;
+      case '--hang-ms':
+        out.hangMs = parseInteger(name, value(), ...kLimits.hangMs);
+        break;
+      case '--variant':
+        variants.push(value());
+        break;
+      case '--scenario':
+        out.scenario = value();
+        break;
+      case '--stop-on-first':
+        out.stopOnFirst = true;
+        break;
+      case '--json':
+        out.json = true;
+        break;
+      case '--no-jitter':
+        out.jitter = false;
+        break;
+      case '--list':
+        out.list = true;
+        break;
+      case '--help':
+      case '-h':
+        out.help = true;
+        break;
+      default:
+        throw new ConfigError(`unknown flag ${JSON.stringify(arg)} (see --help)`);
+    }
+  }
+  if (variants.length > 0) out.variants = variants;
+  return out;
+}
+
+export const kStressUsage = `usage: npm run stress -- [flags]     (or: node dist/src/cli/stress.js [flags])
+
+Runs every variant of a scenario on real threads and gives each a verdict.
+
+flags (each mirrors an environment variable; flags win):
+  --threads N         worker threads, 1..${kMaxThreads}                 LOCKSTRESS_THREADS    (default 4)
+  --seed N            seed of plans and jitter, 0..2^32-1        LOCKSTRESS_SEED       (default random, printed)
+  --duration-ms N     time budget per variant                    LOCKSTRESS_DURATION_MS (default 1500)
+  --rounds N          round limit per variant, 0 = none          LOCKSTRESS_ROUNDS     (default 0)
+  --hang-ms N         a lock wait this long with no cycle=stuck  LOCKSTRESS_HANG_MS    (default 500)
+  --variant NAME      run only this variant (repeatable)         LOCKSTRESS_VARIANT    (comma-separated)
+  --scenario PATH     vfio-kvm, or a scenario module (.js)       LOCKSTRESS_SCENARIO   (default vfio-kvm)
+  --stop-on-first     stop a variant at its first finding        LOCKSTRESS_STOP_ON_FIRST=1
+  --json              one JSON document on stdout                LOCKSTRESS_JSON=1
+  --no-jitter         no seeded pauses before locks              LOCKSTRESS_JITTER=0
+  --list              list the variants with their descriptions
+  --help              this text
+
+exit status: 0 every variant passed, 1 a variant failed, 2 bad input, 130 interrupted`;

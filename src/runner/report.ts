@@ -1,0 +1,167 @@
+/**
+ * Printing, kept apart from the data: the human report (summary lines, one splat or dump per
+ * distinct finding, lock statistics) and the JSON document.
+ */
+import { formatBadUnlock, formatLockNotHeld, formatRecursiveLocking, formatSleepInAtomic } from '../lockdep/reports.js';
+import type { Finding } from './findings.js';
+import type { StressRun } from './run-stress.js';
+import { type VariantVerdict, formatExpectation } from './verdict.js';
+
+export function formatRunHeader(run: Pick<StressRun, 'scenario' | 'threads' | 'seed'>, durationMs: number): string {
+  return `lockstress: scenario ${run.scenario}, ${run.threads} threads, seed ${run.seed} (replay with LOCKSTRESS_SEED=${run.seed}), ${durationMs} ms per variant`;
+}
+
+const pad = (text: string, width: number): string => (text.length >= width ? `${text} ` : text.padEnd(width));
+
+/** One line per variant: name, expected, seen, pass, rounds, time. */
+export function formatSummaryTable(verdicts: readonly VariantVerdict[]): string {
+  const nameWidth = Math.max(8, ...verdicts.map((v) => v.name.length + 2));
+  const expectWidth = Math.max(9, ...verdicts.map((v) => formatExpectation(v.expect).length + 2));
+  const seenWidth = Math.max(5, ...verdicts.map((v) => seenText(v).length + 2));
+  const lines = [
+    `${pad('variant', nameWidth)}${pad('expected', expectWidth)}${pad('seen', seenWidth)}${pad('pass', 6)}${pad('rounds', 8)}time`,
+  ];
+  for (const v of verdicts) {
+    lines.push(
+      `${pad(v.name, nameWidth)}${pad(formatExpectation(v.expect), expectWidth)}${pad(seenText(v), seenWidth)}${pad(v.pass ? 'PASS' : 'FAIL', 6)}${pad(String(v.rounds), 8)}${v.durationMs} ms`,
+    );
+  }
+  return lines.join('\n');
+}
+
+function seenText(v: VariantVerdict): string {
+  return v.seen.length === 0 ? 'clean' : v.seen.join(', ');
+}
+
+/** The details of one variant: each distinct finding's report, coverage and lock_stat. */
+export function formatVariantDetails(v: VariantVerdict): string {
+  const out: string[] = [];
+  out.push(`== ${v.name}: ${v.description}`);
+  out.push(
+    `   expected ${formatExpectation(v.expect)}; seen ${seenText(v)}; ${v.pass ? 'PASS' : 'FAIL'}; ${v.rounds} rounds in ${v.durationMs} ms (stopped by ${v.stoppedBy}); ${v.abortedRounds} rounds torn down${v.firstDeadlockMs === null ? '' : `; first deadlock after ${v.firstDeadlockMs} ms`}`,
+  );
+  out.push(`   overlap coverage: ${v.coverage.pairsOverlapped}/${v.coverage.pairsPossible} operation pairs seen running together`);
+  for (const error of v.errors) out.push(`   ERROR: ${error}`);
+  for (const summary of v.findings) {
+    out.push('');
+    out.push(`-- ${summary.kind} (${summary.count} round${summary.count === 1 ? '' : 's'}, first in round ${summary.firstRound}): ${summary.message}`);
+    out.push(indent(formatFindingReport(summary.first)));
+  }
+  if (v.lockStats.length > 0) {
+    out.push('');
+    out.push(indent(formatLockStats(v)));
+  }
+  return out.join('\n');
+}
+
+/** lock_stat-style table. */
+export function formatLockStats(v: Pick<VariantVerdict, 'lockStats'>): string {
+  const width = Math.max(12, ...v.lockStats.map((s) => s.name.length + 2));
+  const lines = [`${pad('lock class', width)}${pad('acquisitions', 14)}${pad('contentions', 13)}${pad('max wait µs', 13)}max hold µs`];
+  for (const s of v.lockStats) {
+    lines.push(`${pad(s.name, width)}${pad(String(s.acquisitions), 14)}${pad(String(s.contentions), 13)}${pad(String(s.maxWaitUs), 13)}${s.maxHoldUs}`);
+  }
+  return lines.join('\n');
+}
+
+/** The kernel-flavoured report of one finding. */
+export function formatFindingReport(finding: Finding): string {
+  if (finding.report !== undefined) return finding.report;
+  switch (finding.kind) {
+    case 'deadlock':
+    case 'stuck':
+    case 'lock-order-cycle':
+      return finding.message;
+    case 'recursive-lock':
+      return formatRecursiveLocking({ thread: finding.thread, ...finding.evidence });
+    case 'bad-unlock':
+      return formatBadUnlock({ thread: finding.thread, ...finding.evidence });
+    case 'lock-not-held':
+      return formatLockNotHeld({ thread: finding.thread, ...finding.evidence });
+    case 'sleep-in-atomic':
+      return formatSleepInAtomic({ thread: finding.thread, ...finding.evidence });
+    case 'refcount-leak':
+      return [
+        `refcount leak: ${finding.evidence.refcount} = ${finding.evidence.count} after every fd was closed`,
+        ...finding.evidence.holders.map((h) => `  ${h.refs} reference(s) held by ${h.holder}, last taken at ${h.lastGetSite}`),
+      ].join('\n');
+    case 'refcount-underflow':
+    case 'inc-on-zero':
+      return [
+        '------------[ cut here ]------------',
+        `refcount_t: ${finding.kind === 'inc-on-zero' ? 'addition on 0; use-after-free.' : 'underflow; use-after-free.'}`,
+        `WARNING: thread ${finding.thread} at ${finding.evidence.site}: ${finding.evidence.refcount} (holder: ${finding.evidence.holder || '?'}, count was ${finding.evidence.countSeen})`,
+      ].join('\n');
+    case 'use-after-free':
+      return [
+        '==================================================================',
+        `BUG: KASAN: ${finding.evidence.doubleFree ? 'double-free' : 'slab-use-after-free'} in ${finding.evidence.site}`,
+        `thread ${finding.thread} accessed ${finding.evidence.object}`,
+        `Freed by: ${finding.evidence.freedAt || '?'}`,
+        '==================================================================',
+      ].join('\n');
+    case 'invariant':
+      return `invariant broken: ${finding.evidence.text}`;
+  }
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => (line === '' ? '' : `   ${line}`))
+    .join('\n');
+}
+
+/** The whole human report. */
+export function formatRunReport(run: StressRun, durationMs: number): string {
+  const out = [formatRunHeader(run, durationMs), '', formatSummaryTable(run.variants), ''];
+  for (const v of run.variants) out.push(formatVariantDetails(v), '');
+  const passed = run.variants.filter((v) => v.pass).length;
+  out.push(
+    `${run.interrupted ? 'INTERRUPTED: ' : ''}${passed}/${run.variants.length} variants passed in ${(run.durationMs / 1000).toFixed(1)} s; seed ${run.seed}`,
+  );
+  return out.join('\n');
+}
+
+/** The JSON document of `--json`. */
+export function toJson(run: StressRun): unknown {
+  return {
+    tool: run.tool,
+    scenario: run.scenario,
+    seed: run.seed,
+    threads: run.threads,
+    durationMs: run.durationMs,
+    interrupted: run.interrupted,
+    variants: run.variants.map((v) => ({
+      name: v.name,
+      description: v.description,
+      expect: v.expect === 'clean' ? ['clean'] : v.expect,
+      seen: v.seen,
+      pass: v.pass,
+      rounds: v.rounds,
+      durationMs: v.durationMs,
+      abortedRounds: v.abortedRounds,
+      firstDeadlockMs: v.firstDeadlockMs,
+      stoppedBy: v.stoppedBy,
+      errors: v.errors,
+      findings: v.findings.map((f) => ({
+        kind: f.kind,
+        count: f.count,
+        firstRound: f.firstRound,
+        locks: f.locks,
+        message: f.message,
+        evidence: f.first.evidence,
+        report: formatFindingReport(f.first),
+      })),
+      lockStats: v.lockStats.map((s) => ({
+        lock: s.name,
+        acquisitions: s.acquisitions,
+        contentions: s.contentions,
+        maxWaitUs: s.maxWaitUs,
+        maxHoldUs: s.maxHoldUs,
+      })),
+      coverage: v.coverage,
+    })),
+    ok: run.ok,
+  };
+}

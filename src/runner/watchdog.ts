@@ -1,0 +1,140 @@
+/**
+ * The watchdog: runs on the main thread while a round runs, reads every thread's held stack and
+ * waiting-for word from shared memory (a blocked worker cannot answer a message), and reports
+ *
+ * - `deadlock` the moment the wait-for graph has a cycle (confirmed by two identical snapshots a
+ *   poll apart, so a torn read of a moving thread is never reported), and
+ * - `stuck` when a thread has waited longer than the hang bound with no cycle.
+ */
+import type { SharedMemory } from '../layout.js';
+import type { StringTable } from '../primitives/string-table.js';
+import {
+  type ThreadWaitState,
+  type WaitCycle,
+  findWaitCycles,
+  readWaitStates,
+  sameCycle,
+} from '../lockdep/wait-for-graph.js';
+import { type ReportNames, formatHungTasks } from '../lockdep/reports.js';
+import type { BlockedThread, Finding, WorldNames } from './findings.js';
+
+export type WatchdogAlarm =
+  | { kind: 'deadlock'; cycle: WaitCycle; states: ThreadWaitState[]; nowUs: number }
+  | { kind: 'stuck'; states: ThreadWaitState[]; nowUs: number };
+
+export class Watchdog {
+  private candidate: WaitCycle | null = null;
+  private stuckCandidate = -1;
+
+  constructor(
+    private readonly memory: SharedMemory,
+    private readonly strings: StringTable,
+    private readonly threads: number,
+    private readonly hangMs: number,
+  ) {}
+
+  /** Forgets unconfirmed candidates (at the start of a round). */
+  reset(): void {
+    this.candidate = null;
+    this.stuckCandidate = -1;
+  }
+
+  poll(): WatchdogAlarm | null {
+    const states = readWaitStates(this.memory, this.strings, this.threads);
+    const nowUs = this.memory.nowUs();
+    if (!states.some((s) => s.waitingFor !== null)) {
+      this.reset();
+      return null;
+    }
+    const cycles = findWaitCycles(states);
+    const cycle = cycles[0];
+    if (cycle !== undefined) {
+      const confirmed = this.candidate !== null && sameCycle(this.candidate, cycle);
+      this.candidate = cycle;
+      return confirmed ? { kind: 'deadlock', cycle, states, nowUs } : null;
+    }
+    this.candidate = null;
+    // No cycle: is anyone waiting past the hang bound? Confirm with the same wait start twice.
+    const longest = states
+      .filter((s) => s.waitingFor !== null && (nowUs - (s.waitingFor?.sinceUs ?? nowUs)) / 1000 > this.hangMs)
+      .map((s) => s.waitingFor?.sinceUs ?? 0)[0];
+    if (longest === undefined) {
+      this.stuckCandidate = -1;
+      return null;
+    }
+    const confirmed = this.stuckCandidate === longest;
+    this.stuckCandidate = longest;
+    return confirmed ? { kind: 'stuck', states, nowUs } : null;
+  }
+}
+
+export function toBlockedThread(
+  state: ThreadWaitState,
+  nowUs: number,
+  names: WorldNames,
+  opNames: readonly string[],
+): BlockedThread {
+  const waiting = state.waitingFor;
+  return {
+    thread: state.thread,
+    op: state.op >= 0 ? (opNames[state.op] ?? '') : '',
+    held: state.held.map((h) => ({ ...names.lock(h.lockId), site: h.site, heldMs: (nowUs - h.sinceUs) / 1000 })),
+    waitingFor:
+      waiting === null
+        ? null
+        : {
+            ...names.lock(waiting.lockId),
+            site: waiting.site,
+            waitedMs: (nowUs - waiting.sinceUs) / 1000,
+            ownerThread: waiting.owner,
+          },
+  };
+}
+
+/** Turns a confirmed alarm into a finding with its evidence. */
+export function alarmToFinding(
+  alarm: WatchdogAlarm,
+  round: number,
+  names: WorldNames,
+  opNames: readonly string[],
+  reportNames: ReportNames,
+): Finding {
+  const report = formatHungTasks(alarm.kind === 'deadlock' ? alarm.cycle : null, alarm.states, reportNames, alarm.nowUs);
+  const involved = (s: ThreadWaitState): boolean => s.waitingFor !== null || s.held.length > 0;
+  if (alarm.kind === 'deadlock') {
+    const cycle = alarm.cycle.threads.map((s) => toBlockedThread(s, alarm.nowUs, names, opNames));
+    const inCycle = new Set(cycle.map((t) => t.thread));
+    const others = alarm.states
+      .filter((s) => !inCycle.has(s.thread) && involved(s))
+      .map((s) => toBlockedThread(s, alarm.nowUs, names, opNames));
+    const locks = cycle.map((t) => t.waitingFor?.class ?? '?');
+    const text = cycle
+      .map((t) => `thread ${t.thread} (${t.op || 'idle'}) waits for ${t.waitingFor?.lock} held by thread ${t.waitingFor?.ownerThread}`)
+      .join('; ');
+    return {
+      kind: 'deadlock',
+      round,
+      thread: -1,
+      locks,
+      message: `deadlock: ${text}`,
+      // The same deadlock is the same set of (op, lock class waited for) pairs, whoever the threads are.
+      key: cycle.map((t) => `${t.op}:${t.waitingFor?.class}`).sort().join(','),
+      report,
+      evidence: { cycle, others },
+    };
+  }
+  const blocked = alarm.states.filter(involved).map((s) => toBlockedThread(s, alarm.nowUs, names, opNames));
+  const waiters = blocked.filter((t) => t.waitingFor !== null);
+  return {
+    kind: 'stuck',
+    round,
+    thread: -1,
+    locks: [...new Set(waiters.map((t) => t.waitingFor?.class ?? '?'))],
+    message: `stuck: ${waiters
+      .map((t) => `thread ${t.thread} (${t.op || 'idle'}) waited ${t.waitingFor?.waitedMs.toFixed(0)} ms for ${t.waitingFor?.lock} held by ${t.waitingFor?.ownerThread === -1 ? 'nobody' : `thread ${t.waitingFor?.ownerThread}`}`)
+      .join('; ')}`,
+    key: waiters.map((t) => `${t.op}:${t.waitingFor?.class}`).sort().join(','),
+    report,
+    evidence: { blocked },
+  };
+}

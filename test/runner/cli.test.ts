@@ -1,0 +1,84 @@
+/** The stress CLI as a user runs it: exit codes, one-line errors, JSON on stdout. */
+import { spawn } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { compiledPath } from '../helpers/compiled.js';
+
+const cli = compiledPath('src/cli/stress.js');
+const abba = compiledPath('test/fixtures/scenarios/forced-abba.js');
+const misuse = compiledPath('test/fixtures/scenarios/misuse.js');
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runCli(args: string[], env: Record<string, string> = {}, signalAfterMs?: number): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cli, ...args], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const killer = setTimeout(() => child.kill('SIGKILL'), 50_000);
+    if (signalAfterMs !== undefined) setTimeout(() => child.kill('SIGINT'), signalAfterMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(killer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('stress CLI', () => {
+  it.each([
+    [['--threads', 'abc'], {}, '--threads="abc"'],
+    [['--threads', '0'], {}, '--threads="0"'],
+    [['--threads', '1e9'], {}, '--threads="1e9"'],
+    [[], { LOCKSTRESS_THREADS: 'abc' }, 'LOCKSTRESS_THREADS="abc"'],
+    [['--seed', 'abc'], {}, '--seed="abc"'],
+    [['--bogus'], {}, 'unknown flag "--bogus"'],
+    [['--variant', 'no-such-variant'], {}, '--variant "no-such-variant": not a variant of vfio-kvm'],
+    [['--scenario', './missing.js'], {}, '--scenario "./missing.js": no such file'],
+    [['--scenario', compiledPath('test/fixtures/scenarios/throws-on-load.js')], {}, 'does not load'],
+    [['--scenario', compiledPath('test/fixtures/scenarios/not-a-scenario.js')], {}, 'not a scenario'],
+  ])('bad input %o exits 2 with one line naming it', async (args, env, named) => {
+    const r = await runCli(args, env);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(named);
+    expect(r.stderr).not.toContain('    at ');
+  });
+
+  it('--json prints exactly one JSON document on stdout and the human text on stderr', async () => {
+    const r = await runCli(['--json', '--scenario', abba, '--rounds', '2', '--threads', '2', '--seed', '9']);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout) as { tool: string; seed: number; threads: number; ok: boolean; variants: Array<{ name: string; pass: boolean; findings: Array<{ kind: string; locks: string[] }> }> };
+    expect(doc).toMatchObject({ tool: 'lockstress', seed: 9, threads: 2, ok: true });
+    expect(doc.variants[0]?.findings.map((f) => f.kind).sort()).toEqual(['deadlock', 'lock-order-cycle']);
+    expect(r.stderr).toContain('INFO: task');
+  });
+
+  it('exits 1 when a variant does not show what it expects', async () => {
+    const r = await runCli(['--scenario', abba, '--rounds', '3', '--threads', '1']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/abba\s+deadlock \+ lock-order-cycle\s+lock-order-cycle\s+FAIL/);
+  });
+
+  it('--list names every variant with its expectation', async () => {
+    const r = await runCli(['--list', '--scenario', misuse]);
+    expect(r.code).toBe(0);
+    for (const name of ['clean', 'self-deadlock', 'leaky-error-path', 'forgot-unlock']) expect(r.stdout).toContain(name);
+  });
+
+  it('SIGINT stops the run, prints what was found and exits 130', async () => {
+    const r = await runCli(['--scenario', misuse, '--variant', 'clean', '--duration-ms', '60000'], {}, 1500);
+    expect(r.code).toBe(130);
+    expect(r.stdout).toContain('INTERRUPTED');
+  });
+});

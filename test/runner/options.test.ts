@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/errors.js';
+import { optionsFromArgs, optionsFromEnv, resolveStressOptions } from '../../src/runner/options.js';
+
+describe('stress options', () => {
+  it('defaults fill every option and pick a seed', () => {
+    const options = resolveStressOptions({});
+    expect(options.threads).toBe(4);
+    expect(options.durationMs).toBe(1500);
+    expect(options.hangMs).toBe(500);
+    expect(Number.isInteger(options.seed)).toBe(true);
+  });
+
+  it('flags win over the environment', () => {
+    const options = resolveStressOptions({
+      ...optionsFromEnv({ LOCKSTRESS_THREADS: '2', LOCKSTRESS_SEED: '7' }),
+      ...optionsFromArgs(['--threads', '3']),
+    });
+    expect(options.threads).toBe(3);
+    expect(options.seed).toBe(7);
+  });
+
+  it('reads every LOCKSTRESS_* variable', () => {
+    const options = optionsFromEnv({
+      LOCKSTRESS_THREADS: '8',
+      LOCKSTRESS_SEED: '42',
+      LOCKSTRESS_DURATION_MS: '250',
+      LOCKSTRESS_ROUNDS: '10',
+      LOCKSTRESS_HANG_MS: '100',
+      LOCKSTRESS_VARIANT: 'a, b',
+      LOCKSTRESS_SCENARIO: './x.js',
+      LOCKSTRESS_STOP_ON_FIRST: '1',
+      LOCKSTRESS_JSON: '1',
+      LOCKSTRESS_JITTER: '0',
+    });
+    expect(options).toEqual({
+      threads: 8,
+      seed: 42,
+      durationMs: 250,
+      rounds: 10,
+      hangMs: 100,
+      variants: ['a', 'b'],
+      scenario: './x.js',
+      stopOnFirst: true,
+      json: true,
+      jitter: false,
+    });
+  });
+
+  it('collects repeated --variant flags and --name=value forms', () => {
+    expect(optionsFromArgs(['--variant', 'a', '--variant=b', '--seed=5']).variants).toEqual(['a', 'b']);
+    expect(optionsFromArgs(['--seed=5']).seed).toBe(5);
+  });
+
+  it.each([
+    [{ LOCKSTRESS_THREADS: 'abc' }, 'LOCKSTRESS_THREADS="abc"'],
+    [{ LOCKSTRESS_THREADS: '0' }, 'LOCKSTRESS_THREADS="0"'],
+    [{ LOCKSTRESS_THREADS: '1e9' }, 'LOCKSTRESS_THREADS="1e9"'],
+    [{ LOCKSTRESS_SEED: '-1' }, 'LOCKSTRESS_SEED="-1"'],
+    [{ LOCKSTRESS_DURATION_MS: '1.5' }, 'LOCKSTRESS_DURATION_MS="1.5"'],
+    [{ LOCKSTRESS_JSON: 'yes' }, 'LOCKSTRESS_JSON="yes"'],
+  ])('a bad variable %o is a ConfigError naming it and its value', (env, named) => {
+    expect(() => optionsFromEnv(env)).toThrow(ConfigError);
+    expect(() => optionsFromEnv(env)).toThrow(named);
+  });
+
+  it.each([
+    [['--threads', 'abc'], '--threads="abc"'],
+    [['--threads', '65'], '--threads="65"'],
+    [['--seed', 'x'], '--seed="x"'],
+    [['--frobnicate'], 'unknown flag "--frobnicate"'],
+    [['--variant'], '--variant: missing value'],
+  ])('bad flags %o are a ConfigError naming them', (args, named) => {
+    expect(() => optionsFromArgs(args)).toThrow(ConfigError);
+    expect(() => optionsFromArgs(args)).toThrow(named);
+  });
+});

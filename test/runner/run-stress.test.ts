@@ -1,0 +1,142 @@
+/**
+ * The runner on real threads, with small fixture scenarios written on the public contract.
+ * Each test pins the expected finding and its evidence; rounds are bounded by count, so outcomes
+ * do not depend on machine speed.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { Piscina } from 'piscina';
+import { resolveStressOptions, type StressOptions } from '../../src/runner/options.js';
+import { type StressRun, runStress } from '../../src/runner/run-stress.js';
+import type { FindingSummary, VariantVerdict } from '../../src/runner/verdict.js';
+import { compiledPath } from '../helpers/compiled.js';
+
+const abba = compiledPath('test/fixtures/scenarios/forced-abba.js');
+const misuse = compiledPath('test/fixtures/scenarios/misuse.js');
+
+function options(extra: StressOptions): ReturnType<typeof resolveStressOptions> {
+  return resolveStressOptions({ seed: 1, durationMs: 60_000, hangMs: 200, threads: 2, ...extra });
+}
+
+function only(run: StressRun): VariantVerdict {
+  expect(run.variants).toHaveLength(1);
+  return run.variants[0] as VariantVerdict;
+}
+
+function finding(v: VariantVerdict, kind: string): FindingSummary {
+  const found = v.findings.find((f) => f.kind === kind);
+  if (found === undefined) throw new Error(`${v.name}: no ${kind} among ${v.seen.join(', ')}`);
+  return found;
+}
+
+describe('runner on real threads', () => {
+  const pools: Piscina[] = [];
+  afterAll(async () => {
+    await Promise.all(pools.map((p) => p.destroy()));
+  });
+
+  it('a forced ABBA is seen as a deadlock with its cycle, and the run recovers and completes', async () => {
+    const v = only(await runStress(options({ scenario: abba, rounds: 3 })));
+    expect(v.rounds).toBe(3);
+    expect(v.abortedRounds).toBe(3);
+    expect(v.pass).toBe(true);
+    const deadlock = finding(v, 'deadlock');
+    expect(deadlock.count).toBe(3);
+    if (deadlock.first.kind !== 'deadlock') throw new Error('not a deadlock');
+    const cycle = deadlock.first.evidence.cycle;
+    expect(cycle).toHaveLength(2);
+    expect(new Set(cycle.map((t) => t.waitingFor?.class))).toEqual(new Set(['lock_A', 'lock_B']));
+    for (const t of cycle) {
+      // Each thread holds exactly the lock the other one waits for.
+      const other = cycle.find((o) => o.thread !== t.thread);
+      expect(t.held.map((h) => h.class)).toEqual([other?.waitingFor?.class]);
+      expect(t.waitingFor?.ownerThread).toBe(other?.thread);
+    }
+    expect(finding(v, 'lock-order-cycle').locks.sort()).toEqual(['lock_A', 'lock_B']);
+  });
+
+  it('one run survives 100 deadlocks and leaves the pool at its normal size', async () => {
+    const pool = new Piscina({
+      filename: compiledPath('workers/round-worker.js'),
+      minThreads: 2,
+      maxThreads: 2,
+      atomics: 'sync',
+    });
+    pools.push(pool);
+    const v = only(await runStress(options({ scenario: abba, rounds: 100 }), { pool }));
+    expect(v.rounds).toBe(100);
+    expect(v.abortedRounds).toBe(100);
+    expect(finding(v, 'deadlock').count).toBe(100);
+    expect(pool.threads.length).toBeLessThanOrEqual(2);
+    // The pool still works after all that.
+    const after = only(await runStress(options({ scenario: misuse, variants: ['clean'], rounds: 5 }), { pool }));
+    expect(after.pass).toBe(true);
+    await pool.destroy();
+    expect(pool.threads.length).toBe(0);
+  }, 60_000);
+
+  it('with one thread a lock-order cycle is still found but no deadlock is observed', async () => {
+    const v = only(await runStress(options({ scenario: abba, rounds: 5, threads: 1 })));
+    expect(v.seen).toEqual(['lock-order-cycle']);
+    expect(v.abortedRounds).toBe(0);
+    expect(v.pass).toBe(false);
+  });
+
+  it('taking a held mutex again is a recursive-lock and a one-thread deadlock', async () => {
+    const v = only(await runStress(options({ scenario: misuse, variants: ['self-deadlock'], rounds: 2 })));
+    expect(v.seen).toEqual(['deadlock', 'recursive-lock']);
+    const recursive = finding(v, 'recursive-lock');
+    if (recursive.first.kind !== 'recursive-lock') throw new Error('wrong kind');
+    expect(recursive.first.evidence).toMatchObject({ site: 'inner_lock', heldSite: 'outer_lock' });
+    const deadlock = finding(v, 'deadlock');
+    if (deadlock.first.kind !== 'deadlock') throw new Error('wrong kind');
+    expect(deadlock.first.evidence.cycle).toHaveLength(1);
+  });
+
+  it('two locks of one class nested is a recursive-lock without a deadlock', async () => {
+    const v = only(await runStress(options({ scenario: misuse, variants: ['nested-class'], rounds: 5 })));
+    expect(v.seen).toEqual(['recursive-lock']);
+    expect(finding(v, 'recursive-lock').locks).toEqual(['inode_lock']);
+  });
+
+  it('a reference leaked on an error path is reported with the path that took it', async () => {
+    const v = only(await runStress(options({ scenario: misuse, variants: ['leaky-error-path'], rounds: 4 })));
+    expect(v.seen).toEqual(['refcount-leak']);
+    const leak = finding(v, 'refcount-leak');
+    if (leak.first.kind !== 'refcount-leak') throw new Error('wrong kind');
+    expect(leak.first.evidence.refcount).toBe('obj.refs');
+    expect(leak.first.evidence.holders).toEqual([
+      expect.objectContaining({ holder: 'driver', lastGetSite: 'driver_open_device' }),
+    ]);
+    expect(leak.count).toBe(2); // rounds 2 and 4 take the error path
+  });
+
+  it('a clean protocol stays clean over many rounds', async () => {
+    const v = only(await runStress(options({ scenario: misuse, variants: ['clean'], rounds: 300, threads: 4 })));
+    expect(v.rounds).toBe(300);
+    expect(v.findings).toEqual([]);
+    expect(v.pass).toBe(true);
+    expect(v.lockStats.map((s) => s.name).sort()).toEqual(['lock_A', 'lock_B']);
+    expect(v.lockStats.find((s) => s.name === 'lock_A')?.acquisitions).toBe(300 * 4 * 2);
+  });
+
+  it('a thread waiting on a lock nobody will release is stuck, with the holder in the dump', async () => {
+    const v = only(await runStress(options({ scenario: misuse, variants: ['forgot-unlock'], rounds: 1, hangMs: 100 })));
+    expect(v.seen).toEqual(['stuck']);
+    const stuck = finding(v, 'stuck');
+    if (stuck.first.kind !== 'stuck') throw new Error('wrong kind');
+    const holder = stuck.first.evidence.blocked.find((t) => t.held.some((h) => h.site === 'leaves_locked'));
+    expect(holder).toBeDefined();
+  });
+
+  it('an unlock of a lock not held is a bad-unlock', async () => {
+    const v = only(await runStress(options({ scenario: misuse, variants: ['bad-unlock'], rounds: 1 })));
+    expect(v.seen).toEqual(['bad-unlock']);
+    expect(finding(v, 'bad-unlock').locks).toEqual(['lock_B']);
+  });
+
+  it('stop-on-first ends a variant at its first finding', async () => {
+    const v = only(await runStress(options({ scenario: abba, rounds: 50, stopOnFirst: true })));
+    expect(v.stoppedBy).toBe('first-finding');
+    expect(v.rounds).toBe(1);
+  });
+});
