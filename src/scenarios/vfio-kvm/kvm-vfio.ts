@@ -1,0 +1,144 @@
+/**
+ * The kvm-vfio device (`virt/kvm/vfio.c`, kernel-model.md §5.1, §6.2, §7.6, §8.2): FILE_ADD and
+ * FILE_DEL (`KVM_SET_DEVICE_ATTR` on its fd, without `kvm->lock`), and its teardown, either
+ * `.release` (B..D: at the fd's final fput, under `kvm->lock`) or `.destroy` (A, D′: from
+ * `kvm_destroy_vm`, in whatever context dropped the last kvm reference).
+ *
+ * One vfio group, so `kv->group_list` holds at most one `kvm_vfio_group` (a `kvg` object; DEL,
+ * release and destroy free it). Lock order: `kv->lock` -> `group_lock` / `kvm_ref_lock` (DEL, and
+ * ADD after 9e0f4f2918c2); `kv->lock` -> `device_lock` (update_coherency).
+ */
+import { fdget, fput } from './files.js';
+import { LOCK, SLOT, WORD, kNull, mutex, word } from './objects.js';
+import { type KvmDeviceOps, kvm_device_release } from './kvm.js';
+import { vfio_file_set_kvm } from './vfio-group.js';
+import type { Kernel, KernelVersion } from './version.js';
+
+/** How many seeded pauses widen M9's window (between `mutex_unlock(&kv->lock)` and the set). */
+const kWindowPauses = 3;
+
+/** The kvm-vfio device's `struct kvm_device_ops` for a version. */
+export function kvmVfioOps(version: KernelVersion): KvmDeviceOps {
+  return version.kvmVfioOps === 'release'
+    ? { create: kvm_vfio_create, release: kvm_vfio_release }
+    : { create: kvm_vfio_create, destroy: kvm_vfio_destroy };
+}
+
+/** `kvm_vfio_create`: at most one per VM (-EBUSY). Called under `kvm->lock`. */
+function kvm_vfio_create(k: Kernel, kvm: number): boolean {
+  const { ctx } = k;
+  if (word(ctx, WORD.kvmDevices).get() !== 0) return false;
+  const kv = ctx.objects.create(SLOT.kvmVfio, 'struct kvm_vfio', 'kvm_vfio_create');
+  word(ctx, WORD.kvmVfio).set(kv);
+  word(ctx, WORD.kvmVfioKvm).set(kvm);
+  return true;
+}
+
+/** FILE_ADD: `kvm_vfio_group_add` (KVM_DEV_VFIO_GROUP_ADD). */
+export function kvm_vfio_group_add(k: Kernel): void {
+  const { ctx } = k;
+  if (!fdget(ctx, WORD.kvmVfioFd, WORD.kvmVfioFile)) return;
+  const kv = word(ctx, WORD.kvmVfio).get();
+  if (ctx.objects.access(kv, 'kvm_vfio_group_add')) groupAdd(k);
+  if (fput(ctx, WORD.kvmVfioFile)) kvm_device_release(k);
+}
+
+function groupAdd(k: Kernel): void {
+  const { ctx } = k;
+  const kvLock = mutex(ctx, LOCK.kv_lock);
+  const list = word(ctx, WORD.kvGroupList);
+  const kvm = word(ctx, WORD.kvmVfioKvm).get();
+  kvLock.lock('kvm_vfio_group_add');
+  if (list.get() !== kNull) {
+    kvLock.unlock('kvm_vfio_group_add'); // -EEXIST
+    return;
+  }
+  const kvg = ctx.objects.create(SLOT.kvg, 'struct kvm_vfio_group', 'kvm_vfio_group_add');
+  list.set(kvg);
+  // kvm_arch_start_assignment(dev->kvm)
+  ctx.objects.access(kvm, 'kvm_arch_start_assignment');
+  if (k.version.addSetsKvmUnderKvLock) {
+    vfio_file_set_kvm(k, kvm);
+    kvLock.unlock('kvm_vfio_group_add');
+  } else {
+    kvLock.unlock('kvm_vfio_group_add');
+    // Before 9e0f4f2918c2: kvm_vfio_file_set_kvm(kvg->file, dev->kvm) after the unlock. A FILE_DEL
+    // in this window frees kvg, and then leaves group->kvm set with no list entry to clear it.
+    for (let i = 0; i < kWindowPauses; i++) ctx.jitter();
+    if (ctx.objects.access(kvg, 'kvm_vfio_group_add')) vfio_file_set_kvm(k, kvm);
+  }
+  kvm_vfio_update_coherency(k);
+}
+
+/** FILE_DEL: `kvm_vfio_group_del` (KVM_DEV_VFIO_GROUP_DEL). */
+export function kvm_vfio_group_del(k: Kernel): void {
+  const { ctx } = k;
+  if (!fdget(ctx, WORD.kvmVfioFd, WORD.kvmVfioFile)) return;
+  const kv = word(ctx, WORD.kvmVfio).get();
+  if (ctx.objects.access(kv, 'kvm_vfio_group_del')) groupDel(k);
+  if (fput(ctx, WORD.kvmVfioFile)) kvm_device_release(k);
+}
+
+function groupDel(k: Kernel): void {
+  const { ctx } = k;
+  const kvLock = mutex(ctx, LOCK.kv_lock);
+  const list = word(ctx, WORD.kvGroupList);
+  kvLock.lock('kvm_vfio_group_del');
+  const kvg = list.get();
+  if (kvg === kNull) {
+    kvLock.unlock('kvm_vfio_group_del'); // -ENOENT
+    return;
+  }
+  list.set(kNull);
+  // kvm_arch_end_assignment(dev->kvm)
+  ctx.objects.access(word(ctx, WORD.kvmVfioKvm).get(), 'kvm_arch_end_assignment');
+  vfio_file_set_kvm(k, kNull);
+  // fput(kvg->file): the group file's release is deferred and not modelled.
+  ctx.objects.free(kvg, 'kvm_vfio_group_del');
+  kvLock.unlock('kvm_vfio_group_del');
+  kvm_vfio_update_coherency(k);
+}
+
+/**
+ * `kvm_vfio_update_coherency` (v6.3: takes `kv->lock` itself): `vfio_file_enforced_coherent`
+ * takes the group's `device_lock`.
+ */
+function kvm_vfio_update_coherency(k: Kernel): void {
+  const { ctx } = k;
+  const kvLock = mutex(ctx, LOCK.kv_lock);
+  kvLock.lock('kvm_vfio_update_coherency');
+  if (word(ctx, WORD.kvGroupList).get() !== kNull) {
+    const deviceLock = mutex(ctx, LOCK.device_lock);
+    deviceLock.lock('vfio_file_enforced_coherent');
+    deviceLock.unlock('vfio_file_enforced_coherent');
+  }
+  kvLock.unlock('kvm_vfio_update_coherency');
+}
+
+/** The body shared by `.release` and `.destroy`: detach every group, then free kv. */
+function teardown(k: Kernel, site: string): void {
+  const { ctx } = k;
+  const list = word(ctx, WORD.kvGroupList);
+  const kvg = list.get();
+  if (kvg !== kNull && ctx.objects.access(kvg, site)) {
+    vfio_file_set_kvm(k, kNull);
+    // fput(kvg->file); list_del; kfree(kvg); kvm_arch_end_assignment
+    list.set(kNull);
+    ctx.objects.free(kvg, site);
+  }
+  kvm_vfio_update_coherency(k);
+  ctx.objects.free(word(ctx, WORD.kvmVfio).get(), site);
+}
+
+/** `kvm_vfio_release` (B..D): at the fd's final fput, with `kvm->lock` held by the caller. */
+function kvm_vfio_release(k: Kernel): void {
+  teardown(k, 'kvm_vfio_release');
+}
+
+/**
+ * `kvm_vfio_destroy` (A, D′): from `kvm_destroy_vm`, with the last putter's locks still held. In
+ * A its `vfio_file_set_kvm` takes `group_lock`: A1 when the putter holds it.
+ */
+function kvm_vfio_destroy(k: Kernel): void {
+  teardown(k, 'kvm_vfio_destroy');
+}

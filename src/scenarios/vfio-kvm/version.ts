@@ -1,0 +1,88 @@
+/**
+ * What distinguishes one modelled kernel from another: the vfio core's kvm handling, the lock of
+ * `vfio_file_set_kvm`, the kvm-vfio device's ops, where FILE_ADD sets the kvm, and the mutants of
+ * kernel-model.md §10 (each a one-line change relative to version D). Every path reads its
+ * behaviour from a {@link KernelVersion}; there is one copy of each kernel function.
+ */
+import type { OpContext } from '../contract.js';
+import type { KvmDeviceOps } from './kvm.js';
+
+export type VfioCore =
+  /** A, B (§5.1): `device->kvm = group->kvm`, borrowed under `group_lock`, no vfio reference. */
+  | 'borrowed'
+  /** C, fix v2 (§7.3): get helper called under `kvm_ref_lock`, put helper without a lock rule. */
+  | 'fix-v2'
+  /** D, 2b48f52f2bff (§7.5): `vfio_device_group_get_kvm_safe` / `vfio_device_put_kvm`. */
+  | 'upstream';
+
+/** The mutants of §10 that the variants use; each flag is one change to version D. */
+export interface Mutations {
+  /** M1: no `vfio_device_put_kvm` at the last close. */
+  missingPut?: boolean;
+  /** M3: `vfio_device_put_kvm` clears neither `device->kvm` nor `device->put_kvm`. */
+  doublePut?: boolean;
+  /** M4: `vfio_device_put_kvm` in `vfio_device_last_close`, before `close_device`. */
+  putBeforeClose?: boolean;
+  /** M5: `kvm_get_kvm` instead of `kvm_get_kvm_safe` in `_vfio_device_get_kvm_safe`. */
+  unsafeGet?: boolean;
+  /** M6: `group->kvm` read before `spin_lock(&group->kvm_ref_lock)`. */
+  unlockedRead?: boolean;
+  /** M10: the core get on every open, not only when `open_count == 0`. */
+  getEveryOpen?: boolean;
+  /** M17: the last-close put checks `open_count` after dropping the locks. */
+  unlockedOpenCount?: boolean;
+}
+
+export interface KernelVersion {
+  vfio: VfioCore;
+  /** The lock `vfio_file_set_kvm` takes around `group->kvm = kvm`. */
+  setKvmLock: 'group_lock' | 'kvm_ref_lock';
+  /**
+   * `.destroy = kvm_vfio_destroy` (A, D′): the kvm-vfio device is torn down by `kvm_destroy_vm`,
+   * in the context of the last put. `.release = kvm_vfio_release` (B..D): at the final fput of its
+   * fd, under `kvm->lock`.
+   */
+  kvmVfioOps: 'destroy' | 'release';
+  /**
+   * 9e0f4f2918c2: FILE_ADD calls `kvm_vfio_file_set_kvm` before `mutex_unlock(&kv->lock)`. Without
+   * it (A, B, v6.3 as released, M9) the call comes after the unlock, through `kvg->file`.
+   */
+  addSetsKvmUnderKvLock: boolean;
+  mutations: Mutations;
+}
+
+/** A path's view of the world: the thread's context and the kernel version it runs. */
+export interface Kernel {
+  ctx: OpContext;
+  version: KernelVersion;
+  /** The kvm-vfio device's `struct kvm_device_ops` for this version. */
+  kvmVfioOps: KvmDeviceOps;
+}
+
+export const kVersionA: KernelVersion = {
+  vfio: 'borrowed',
+  setKvmLock: 'group_lock',
+  kvmVfioOps: 'destroy',
+  addSetsKvmUnderKvLock: false,
+  mutations: {},
+};
+
+export const kVersionB: KernelVersion = { ...kVersionA, kvmVfioOps: 'release' };
+
+export const kVersionC: KernelVersion = {
+  vfio: 'fix-v2',
+  setKvmLock: 'kvm_ref_lock',
+  kvmVfioOps: 'release',
+  addSetsKvmUnderKvLock: true,
+  mutations: {},
+};
+
+export const kVersionD: KernelVersion = { ...kVersionC, vfio: 'upstream' };
+
+/** D′ (§10 M18): D's vfio code with the `.destroy` callback of A. */
+export const kVersionDDestroy: KernelVersion = { ...kVersionD, kvmVfioOps: 'destroy' };
+
+/** Version D with one or more mutants applied (on D′ when `base` says so). */
+export function mutant(mutations: Mutations, base: KernelVersion = kVersionD): KernelVersion {
+  return { ...base, mutations: { ...base.mutations, ...mutations } };
+}

@@ -1,0 +1,71 @@
+/**
+ * The vfio-ap driver (kernel-model.md §4 DRV_AP, `drivers/s390/crypto/vfio_ap_ops.c`, same
+ * locking 5.19 … 6.5), with `kvm->arch.crypto.crycbd` set, so it always uses the kvm.
+ *
+ * Lock order, from the source comment: "1. matrix_dev->guests_lock 2. kvm->lock
+ * 3. matrix_dev->mdevs_lock". `open_device` takes a non-safe `kvm_get_kvm` (legal only while
+ * someone else holds a reference: I7); `close_device` puts under all three locks and then unlocks
+ * `kvm->lock`, which touches the kvm after the put (safe in D only because the vfio core's
+ * reference outlives `close_device`; M20). The `pqap_hook_rwsem` section, taken and released
+ * before the three locks, is left out: it adds no order edge to the cycles studied here.
+ */
+import { HOLDER, LOCK, WORD, kNull, lockKvm, mutex, unlockKvm, word } from './objects.js';
+import { kvm_get_kvm, kvm_put_kvm } from './kvm.js';
+import type { Kernel } from './version.js';
+
+export const kEINVAL = -22;
+export const kEPERM = -1;
+
+/** `vfio_ap_mdev_open_device`: 0, -EINVAL without a kvm, -EPERM if another mdev uses this VM. */
+export function vfio_ap_mdev_open_device(k: Kernel): number {
+  const kvm = word(k.ctx, WORD.deviceKvm).get();
+  if (kvm === kNull) return kEINVAL;
+  return vfio_ap_mdev_set_kvm(k, kvm);
+}
+
+function vfio_ap_mdev_set_kvm(k: Kernel, kvm: number): number {
+  const { ctx } = k;
+  // if (kvm->arch.crypto.crycbd): reads the kvm. Freed: the access is reported and skipped, and
+  // the driver goes on as if crycbd were 0 (no reference, no locks).
+  if (!ctx.objects.access(kvm, 'vfio_ap_mdev_set_kvm')) return 0;
+  // get_update_locks_for_kvm
+  const guests = mutex(ctx, LOCK.guests_lock);
+  const mdevs = mutex(ctx, LOCK.mdevs_lock);
+  guests.lock('vfio_ap_mdev_open_device');
+  const tookKvmLock = lockKvm(ctx, kvm, 'vfio_ap_mdev_open_device');
+  mdevs.lock('vfio_ap_mdev_open_device');
+  let ret = 0;
+  if (word(ctx, WORD.otherMdevKvm).get() === kvm) {
+    // Another mdev is attached to this VM.
+    ret = kEPERM;
+  } else {
+    kvm_get_kvm(k, kvm, HOLDER.vfioAp, 'vfio_ap_mdev_set_kvm');
+    word(ctx, WORD.matrixMdevKvm).set(kvm);
+  }
+  // release_update_locks_for_kvm
+  mdevs.unlock('vfio_ap_mdev_open_device');
+  if (tookKvmLock) unlockKvm(ctx, kvm, 'vfio_ap_mdev_open_device');
+  guests.unlock('vfio_ap_mdev_open_device');
+  return ret;
+}
+
+/** `vfio_ap_mdev_close_device` -> `vfio_ap_mdev_unset_kvm`. */
+export function vfio_ap_mdev_close_device(k: Kernel): void {
+  const { ctx } = k;
+  const matrixMdevKvm = word(ctx, WORD.matrixMdevKvm);
+  const kvm = matrixMdevKvm.get();
+  // if (kvm && kvm->arch.crypto.crycbd)
+  if (kvm === kNull || !ctx.objects.access(kvm, 'vfio_ap_mdev_unset_kvm')) return;
+  const guests = mutex(ctx, LOCK.guests_lock);
+  const mdevs = mutex(ctx, LOCK.mdevs_lock);
+  guests.lock('vfio_ap_mdev_close_device');
+  const tookKvmLock = lockKvm(ctx, kvm, 'vfio_ap_mdev_close_device');
+  mdevs.lock('vfio_ap_mdev_close_device');
+  // Under guests_lock + kvm->lock + mdevs_lock: if this is the last reference, kvm_destroy_vm runs
+  // here and the unlock of kvm->lock below writes to a freed kvm.
+  kvm_put_kvm(k, kvm, HOLDER.vfioAp, 'vfio_ap_mdev_unset_kvm');
+  matrixMdevKvm.set(kNull);
+  mdevs.unlock('vfio_ap_mdev_close_device');
+  if (tookKvmLock) unlockKvm(ctx, kvm, 'vfio_ap_mdev_close_device');
+  guests.unlock('vfio_ap_mdev_close_device');
+}
