@@ -86,7 +86,8 @@ export class LockTracker implements LockObserver {
       const heldLock = i32[held + kHeldLock] ?? 0;
       if (this.lockClass(heldLock) === cls) {
         this.log.record('recursive-lock', this.thread, lockId + 1, this.site(site), heldLock + 1, i32[held + kHeldSite] ?? 0);
-        break;
+        // Like the kernel's check_deadlock(): a recursive acquisition adds no dependency.
+        return;
       }
     }
     const top = heldBase(this.memory.layout, this.thread, depth - 1);

@@ -87,8 +87,14 @@ export function readWaitStates(memory: SharedMemory, strings: StringTable, threa
 export function findWaitCycles(states: readonly ThreadWaitState[]): WaitCycle[] {
   const byThread = new Map<number, ThreadWaitState>();
   for (const s of states) byThread.set(s.thread, s);
-  const next = (s: ThreadWaitState): ThreadWaitState | undefined =>
-    s.waitingFor === null || s.waitingFor.owner < 0 ? undefined : byThread.get(s.waitingFor.owner);
+  const next = (s: ThreadWaitState): ThreadWaitState | undefined => {
+    const w = s.waitingFor;
+    if (w === null || w.owner < 0) return undefined;
+    // A thread that has just won the lock shows as its owner while its waiting word is still set
+    // (between the CAS and `acquired`). A real self-deadlock has the lock in its held stack too.
+    if (w.owner === s.thread && !s.held.some((h) => h.lockId === w.lockId)) return undefined;
+    return byThread.get(w.owner);
+  };
 
   // Absent = unvisited, 1 = on the current walk, 2 = done.
   const mark = new Map<number, number>();

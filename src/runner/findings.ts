@@ -167,7 +167,8 @@ export function decodeRawFinding(raw: RawFinding, names: WorldNames): Finding {
         kind: 'use-after-free',
         locks: [],
         message: `${doubleFree ? 'double free' : 'use-after-free'} of ${object} at ${site} on thread ${raw.thread} (freed at ${freedAt || '?'})`,
-        key: `${object.replace(/#.*/, '')}@${site}${doubleFree ? '/double-free' : ''}`,
+        // The same bug frees a new generation each round: dedupe on the type, not the pointer.
+        key: `${names.string(a3)}@${site}${doubleFree ? '/double-free' : ''}`,
         evidence: { object, site, freedAt, doubleFree },
       };
     }

@@ -89,3 +89,17 @@ describe('wait-for graph', () => {
     expect(sameCycle(cycle, findWaitCycles(readWaitStates(memory, strings, 3))[0] ?? { threads: [] })).toBe(true);
   });
 });
+
+describe('wait-for cycles: a thread that just won its lock', () => {
+  it('is not a self-deadlock until the lock is in its held stack', () => {
+    const winner = {
+      thread: 2,
+      held: [],
+      waitingFor: { lockId: 7, site: 'vfio_device_group_open', sinceUs: 10, owner: 2 },
+      op: 0,
+    };
+    expect(findWaitCycles([winner])).toEqual([]);
+    const recursive = { ...winner, held: [{ lockId: 7, site: 'vfio_device_group_close', sinceUs: 5 }] };
+    expect(findWaitCycles([recursive])).toHaveLength(1);
+  });
+});
