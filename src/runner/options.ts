@@ -23,6 +23,11 @@ export interface ResolvedStressOptions {
   scenario: string;
   /** Stop a variant at its first finding. `LOCKSTRESS_STOP_ON_FIRST=1`, `--stop-on-first`. */
   stopOnFirst: boolean;
+  /**
+   * Stop a variant as soon as it has shown every kind it expects (clean variants use their whole
+   * budget). `LOCKSTRESS_UNTIL_EXPECTED=1`, `--until-expected`.
+   */
+  untilExpected: boolean;
   /** One JSON document on stdout; human text to stderr. `LOCKSTRESS_JSON=1`, `--json`. */
   json: boolean;
   /** Seeded pauses before locks to widen race windows. `LOCKSTRESS_JITTER=0` turns them off. */
@@ -45,6 +50,7 @@ export const kDefaultStressOptions: Readonly<Omit<ResolvedStressOptions, 'seed'>
   variants: [],
   scenario: 'vfio-kvm',
   stopOnFirst: false,
+  untilExpected: false,
   json: false,
   jitter: true,
   list: false,
@@ -108,6 +114,8 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): StressOptions {
   if (scenario !== undefined) out.scenario = scenario;
   const stop = get('LOCKSTRESS_STOP_ON_FIRST');
   if (stop !== undefined) out.stopOnFirst = parseFlag('LOCKSTRESS_STOP_ON_FIRST', stop);
+  const until = get('LOCKSTRESS_UNTIL_EXPECTED');
+  if (until !== undefined) out.untilExpected = parseFlag('LOCKSTRESS_UNTIL_EXPECTED', until);
   const json = get('LOCKSTRESS_JSON');
   if (json !== undefined) out.json = parseFlag('LOCKSTRESS_JSON', json);
   const jitter = get('LOCKSTRESS_JITTER');
@@ -156,6 +164,9 @@ export function optionsFromArgs(args: readonly string[]): StressOptions {
       case '--stop-on-first':
         out.stopOnFirst = true;
         break;
+      case '--until-expected':
+        out.untilExpected = true;
+        break;
       case '--json':
         out.json = true;
         break;
@@ -190,6 +201,7 @@ flags (each mirrors an environment variable; flags win):
   --variant NAME      run only this variant (repeatable)         LOCKSTRESS_VARIANT    (comma-separated)
   --scenario PATH     vfio-kvm, or a scenario module (.js)       LOCKSTRESS_SCENARIO   (default vfio-kvm)
   --stop-on-first     stop a variant at its first finding        LOCKSTRESS_STOP_ON_FIRST=1
+  --until-expected    stop a variant once it showed what it expects LOCKSTRESS_UNTIL_EXPECTED=1
   --json              one JSON document on stdout                LOCKSTRESS_JSON=1
   --no-jitter         no seeded pauses before locks              LOCKSTRESS_JITTER=0
   --list              list the variants with their descriptions

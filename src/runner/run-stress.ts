@@ -270,6 +270,10 @@ async function runVariant(run: VariantRun): Promise<VariantVerdict> {
       stoppedBy = 'first-finding';
       break;
     }
+    if (options.untilExpected && variant.expect !== 'clean' && expectationMet(variant.expect, collector.kinds())) {
+      stoppedBy = 'expected-seen';
+      break;
+    }
   }
 
   const seen = collector.kinds();

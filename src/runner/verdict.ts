@@ -28,7 +28,7 @@ export interface Coverage {
   overlapped: string[];
 }
 
-export type StopReason = 'duration' | 'rounds' | 'first-finding' | 'deadline' | 'interrupted' | 'error';
+export type StopReason = 'duration' | 'rounds' | 'first-finding' | 'expected-seen' | 'deadline' | 'interrupted' | 'error';
 
 export interface VariantVerdict {
   name: string;

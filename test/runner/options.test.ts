@@ -30,6 +30,7 @@ describe('stress options', () => {
       LOCKSTRESS_VARIANT: 'a, b',
       LOCKSTRESS_SCENARIO: './x.js',
       LOCKSTRESS_STOP_ON_FIRST: '1',
+      LOCKSTRESS_UNTIL_EXPECTED: '1',
       LOCKSTRESS_JSON: '1',
       LOCKSTRESS_JITTER: '0',
     });
@@ -42,6 +43,7 @@ describe('stress options', () => {
       variants: ['a', 'b'],
       scenario: './x.js',
       stopOnFirst: true,
+      untilExpected: true,
       json: true,
       jitter: false,
     });
