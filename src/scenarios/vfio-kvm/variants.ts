@@ -35,8 +35,8 @@ export const kVariants: readonly Variant[] = [
     'version A (v6.2-rc): kvm-vfio .destroy, vfio_file_set_kvm takes group_lock. When the vfio-ap ' +
       "driver's put is the last (S-last-ref-is-device), kvm_destroy_vm -> kvm_vfio_destroy takes group_lock " +
       'again in the closing thread: recursive-lock, then a real self-deadlock (A1). Also seen: A2 ' +
-      '(a dying kvm handed to an opener: inc-on-zero, use-after-free) and at times a lock-order-cycle, ' +
-      'because the tracker also learns the recursive acquisition as an edge into group_lock',
+      '(a dying kvm handed to an opener: inc-on-zero, use-after-free). No lock-order-cycle: as in the ' +
+      "kernel's check_deadlock, a recursive acquisition adds no dependency",
     ['recursive-lock', 'deadlock'],
     kVersionA,
     planOf([SCHEDULE.lastRefIsDevice, 2], SCHEDULE.destroyVsOpen, SCHEDULE.abba, SCHEDULE.basic),
