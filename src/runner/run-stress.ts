@@ -235,6 +235,8 @@ async function runVariant(run: VariantRun): Promise<VariantVerdict> {
 
     // Findings the workers logged (also those of a torn-down round: they were made before it hung).
     for (const raw of log.drain().records) record(decodeRawFinding(raw, names));
+    // Every task has settled, so no thread can be mid-record: empty the log for the next round.
+    log.reset();
     for (const cycle of orderGraph.poll()) record(cycleToFinding(cycle, reportNames));
 
     if (outcome.alarm !== null) {
