@@ -103,17 +103,14 @@ export const kLockKind = 4;
 export const kLockName = 5;
 export const kLockWords = 8;
 
-export const enum LockKind {
-  Mutex = 1,
-  SpinLock = 2,
-  TicketSpinLock = 3,
-}
+/** Lock kind codes in kLockKind. A plain object, not a const enum, so compiled JS can import it. */
+export const LockKind = { Mutex: 1, SpinLock: 2, TicketSpinLock: 3 } as const;
+export type LockKind = (typeof LockKind)[keyof typeof LockKind];
 
 // ---------------------------------------------------------------------------------------------
-// Lock class record: name and lock_stat counters, one per class.
+// Lock class record: name and the lock_stat maxima, one per class. (The counts are per thread,
+// below, so that an uncontended acquire writes only to its own thread's cache lines.)
 export const kClassName = 0;
-export const kClassAcquisitions = 1;
-export const kClassContentions = 2;
 export const kClassMaxWaitUs = 3;
 export const kClassMaxHoldUs = 4;
 /** 1 if locks of this class may sleep (mutex), 0 for spinning locks. */
@@ -145,6 +142,13 @@ export const kHeldSite = 1;
 export const kHeldSinceUs = 2;
 export const kHeldWords = 3;
 export const kThreadWords = kThreadHeld + kMaxHeldLocks * kHeldWords;
+
+// ---------------------------------------------------------------------------------------------
+// Per-thread lock_stat counts: a kMaxLockClasses array of records per thread. Only the owning
+// thread writes them (plain stores); readers sum over threads.
+export const kStatAcquisitions = 0;
+export const kStatContentions = 1;
+export const kStatWords = 2;
 
 // ---------------------------------------------------------------------------------------------
 // Lock-order graph: a kMaxLockClasses x kMaxLockClasses matrix of edge records, keyed (from, to).
@@ -195,11 +199,8 @@ export const kObjFreedSite = 4;
 export const kObjFrees = 5;
 export const kObjWords = 6;
 
-export const enum ObjState {
-  Free = 0,
-  Live = 1,
-  Poisoned = 2,
-}
+export const ObjState = { Free: 0, Live: 1, Poisoned: 2 } as const;
+export type ObjState = (typeof ObjState)[keyof typeof ObjState];
 
 // ---------------------------------------------------------------------------------------------
 // Findings log: fixed-size records the workers append and the main thread drains.
@@ -229,6 +230,7 @@ export interface Layout {
   readonly locks: number;
   readonly classes: number;
   readonly threads: number;
+  readonly threadStats: number;
   readonly edges: number;
   readonly refcounts: number;
   readonly objects: number;
@@ -253,6 +255,7 @@ export function computeLayout(capacities: Capacities): Layout {
   const locks = take(capacities.locks * kLockWords);
   const classes = take(kMaxLockClasses * kClassWords);
   const threads = take(capacities.threads * kThreadWords);
+  const threadStats = take(capacities.threads * kMaxLockClasses * kStatWords);
   const edges = take(kMaxLockClasses * kMaxLockClasses * kEdgeWords);
   const refcounts = take(capacities.refcounts * kRefWords);
   const objects = take(capacities.objects * kObjWords);
@@ -268,6 +271,7 @@ export function computeLayout(capacities: Capacities): Layout {
     locks,
     classes,
     threads,
+    threadStats,
     edges,
     refcounts,
     objects,
@@ -286,6 +290,8 @@ export const classBase = (l: Layout, classId: number): number => l.classes + cla
 export const threadBase = (l: Layout, thread: number): number => l.threads + thread * kThreadWords;
 export const heldBase = (l: Layout, thread: number, depth: number): number =>
   threadBase(l, thread) + kThreadHeld + depth * kHeldWords;
+export const threadStatBase = (l: Layout, thread: number, classId: number): number =>
+  l.threadStats + (thread * kMaxLockClasses + classId) * kStatWords;
 export const edgeBase = (l: Layout, from: number, to: number): number =>
   l.edges + (from * kMaxLockClasses + to) * kEdgeWords;
 export const refBase = (l: Layout, refId: number): number => l.refcounts + refId * kRefWords;
@@ -334,9 +340,15 @@ export class SharedMemory {
     return memory;
   }
 
+  /** This thread's performance.timeOrigin minus the run epoch, read once (both are fixed). */
+  private originMinusEpochMs = Number.NaN;
+
   /** Microseconds since the run epoch, as a word. */
   nowUs(): number {
-    return ((wallClockMs() - (this.f64[kHeaderEpochMs / 2] ?? 0)) * 1000) | 0;
+    if (Number.isNaN(this.originMinusEpochMs)) {
+      this.originMinusEpochMs = performance.timeOrigin - (this.f64[kHeaderEpochMs / 2] ?? 0);
+    }
+    return ((performance.now() + this.originMinusEpochMs) * 1000) | 0;
   }
 
   isAborted(): boolean {

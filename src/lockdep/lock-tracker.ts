@@ -12,14 +12,18 @@
  * It also keeps lock_stat counters per class: acquisitions, contentions, max wait, max hold.
  *
  * Misuse is logged as findings, never thrown: lockdep prints and goes on.
+ *
+ * Cost: this is on every tracked lock and unlock, so its fields are written with plain stores
+ * (only this thread writes them; the watchdog confirms what it reads with a second snapshot), the
+ * counts are per thread, and the clock (~45 ns a read here) is read on every contended wait but
+ * only on one acquisition in {@link kHoldSampleEvery} for hold times. A held entry that was not
+ * timed has since = -1.
  */
 import {
   type SharedMemory,
   classBase,
   edgeBase,
   heldBase,
-  kClassAcquisitions,
-  kClassContentions,
   kClassMaxHoldUs,
   kClassMaxWaitUs,
   kEdgeFromSite,
@@ -44,13 +48,19 @@ import {
   kThreadWaitingLock,
   kThreadWaitingSinceUs,
   kThreadWaitingSite,
+  kStatAcquisitions,
+  kStatContentions,
   overlapIndex,
   threadBase,
+  threadStatBase,
 } from '../layout.js';
 import type { LockObserver } from '../primitives/lock-observer.js';
 import type { FindingLog } from '../primitives/finding-log.js';
 import type { StringTable } from '../primitives/string-table.js';
-import { classSleeps, lockClassOf } from '../primitives/lock-table.js';
+import { classSleeps, lockClassOf, lockOwnerOf } from '../primitives/lock-table.js';
+
+/** One acquisition in this many is timed for lock_stat's max hold (a power of two). */
+export const kHoldSampleEvery = 32;
 
 export class LockTracker implements LockObserver {
   private readonly i32: Int32Array;
@@ -58,6 +68,10 @@ export class LockTracker implements LockObserver {
   /** Class of each lock id, read once (lock records never change after setup). */
   private readonly classOf: Int32Array;
   private readonly sleepsOf: Int8Array;
+  /** The last site interned: call sites pass the same string objects again and again. */
+  private lastSite = '';
+  private lastSiteId = 0;
+  private acquisitions = 0;
 
   constructor(
     private readonly memory: SharedMemory,
@@ -100,7 +114,8 @@ export class LockTracker implements LockObserver {
   contended(lockId: number, site: string): number {
     const { i32, base } = this;
     const now = this.memory.nowUs();
-    Atomics.add(i32, classBase(this.memory.layout, this.lockClass(lockId)) + kClassContentions, 1);
+    const stat = threadStatBase(this.memory.layout, this.thread, this.lockClass(lockId)) + kStatContentions;
+    i32[stat] = (i32[stat] ?? 0) + 1;
     Atomics.store(i32, base + kThreadWaitingSite, this.site(site));
     Atomics.store(i32, base + kThreadWaitingSinceUs, now);
     // Published last: the watchdog reads the lock first, then trusts site and since.
@@ -109,40 +124,42 @@ export class LockTracker implements LockObserver {
   }
 
   acquired(lockId: number, site: string, waitStartUs: number): void {
-    const now = this.push(lockId, site);
-    const stats = classBase(this.memory.layout, this.lockClass(lockId));
-    Atomics.add(this.i32, stats + kClassAcquisitions, 1);
+    const cls = this.lockClass(lockId);
+    // A wait was timed anyway; otherwise time one acquisition in kHoldSampleEvery.
+    const timed = waitStartUs >= 0 || (this.acquisitions++ & (kHoldSampleEvery - 1)) === 0;
+    const now = timed ? this.memory.nowUs() : -1;
+    this.push(lockId, cls, site, now);
     if (waitStartUs >= 0) {
       Atomics.store(this.i32, this.base + kThreadWaitingLock, 0);
-      raiseMax(this.i32, stats + kClassMaxWaitUs, now - waitStartUs);
+      raiseMax(this.i32, classBase(this.memory.layout, cls) + kClassMaxWaitUs, now - waitStartUs);
     }
-    this.sampleOverlap();
+    if (this.i32[this.base + kThreadCurrentOp] !== 0) this.sampleOverlap();
   }
 
   acquiredByTry(lockId: number, site: string): void {
-    this.push(lockId, site);
-    Atomics.add(this.i32, classBase(this.memory.layout, this.lockClass(lockId)) + kClassAcquisitions, 1);
+    this.push(lockId, this.lockClass(lockId), site, -1);
   }
 
-  willRelease(lockId: number, site: string, ownerThread: number): boolean {
+  willRelease(lockId: number, site: string): boolean {
     const { i32, base } = this;
     const depth = i32[base + kThreadDepth] ?? 0;
     for (let d = depth - 1; d >= 0; d--) {
       const entry = heldBase(this.memory.layout, this.thread, d);
       if (i32[entry + kHeldLock] !== lockId) continue;
       const cls = this.lockClass(lockId);
-      raiseMax(i32, classBase(this.memory.layout, cls) + kClassMaxHoldUs, this.memory.nowUs() - (i32[entry + kHeldSinceUs] ?? 0));
+      const since = i32[entry + kHeldSinceUs] ?? -1;
+      if (since >= 0) raiseMax(i32, classBase(this.memory.layout, cls) + kClassMaxHoldUs, this.memory.nowUs() - since);
       // Out-of-order unlock is legal: close the gap.
       for (let k = d; k < depth - 1; k++) {
         const to = heldBase(this.memory.layout, this.thread, k);
         for (let w = 0; w < kHeldWords; w++) i32[to + w] = i32[to + kHeldWords + w] ?? 0;
       }
-      Atomics.store(i32, base + kThreadDepth, depth - 1);
+      i32[base + kThreadDepth] = depth - 1;
       if (!this.sleeps(cls)) i32[base + kThreadAtomicDepth] = (i32[base + kThreadAtomicDepth] ?? 1) - 1;
       this.recomputeMask(depth - 1);
       return true;
     }
-    this.log.record('bad-unlock', this.thread, lockId + 1, this.site(site), ownerThread + 1);
+    this.log.record('bad-unlock', this.thread, lockId + 1, this.site(site), lockOwnerOf(this.memory, lockId) + 1);
     return false;
   }
 
@@ -190,20 +207,20 @@ export class LockTracker implements LockObserver {
 
   // ---- internals ------------------------------------------------------------------------------
 
-  private push(lockId: number, site: string): number {
+  private push(lockId: number, cls: number, site: string, sinceUs: number): void {
     const { i32, base } = this;
     const depth = i32[base + kThreadDepth] ?? 0;
-    const now = this.memory.nowUs();
     if (depth >= kMaxHeldLocks) throw new RangeError(`thread ${this.thread} holds more than ${kMaxHeldLocks} locks`);
     const entry = heldBase(this.memory.layout, this.thread, depth);
-    const cls = this.lockClass(lockId);
-    Atomics.store(i32, entry + kHeldSite, this.site(site));
-    Atomics.store(i32, entry + kHeldSinceUs, now);
-    Atomics.store(i32, entry + kHeldLock, lockId);
-    Atomics.store(i32, base + kThreadDepth, depth + 1);
-    Atomics.store(i32, base + kThreadHeldClassMask, (i32[base + kThreadHeldClassMask] ?? 0) | (1 << cls));
+    // Plain stores: only this thread writes its record (see the file comment).
+    i32[entry + kHeldSite] = this.site(site);
+    i32[entry + kHeldSinceUs] = sinceUs;
+    i32[entry + kHeldLock] = lockId;
+    i32[base + kThreadDepth] = depth + 1;
+    i32[base + kThreadHeldClassMask] = (i32[base + kThreadHeldClassMask] ?? 0) | (1 << cls);
     if (!this.sleeps(cls)) i32[base + kThreadAtomicDepth] = (i32[base + kThreadAtomicDepth] ?? 0) + 1;
-    return now;
+    const stat = threadStatBase(this.memory.layout, this.thread, cls) + kStatAcquisitions;
+    i32[stat] = (i32[stat] ?? 0) + 1;
   }
 
   /**
@@ -233,7 +250,7 @@ export class LockTracker implements LockObserver {
     for (let d = 0; d < depth; d++) {
       mask |= 1 << this.lockClass(this.i32[heldBase(this.memory.layout, this.thread, d) + kHeldLock] ?? 0);
     }
-    Atomics.store(this.i32, this.base + kThreadHeldClassMask, mask);
+    this.i32[this.base + kThreadHeldClassMask] = mask;
   }
 
   private topSpinLock(): number {
@@ -279,7 +296,11 @@ export class LockTracker implements LockObserver {
   }
 
   private site(site: string): number {
-    return this.strings.intern(site);
+    if (site === this.lastSite) return this.lastSiteId;
+    const id = this.strings.intern(site);
+    this.lastSite = site;
+    this.lastSiteId = id;
+    return id;
   }
 }
 

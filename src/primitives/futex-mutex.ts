@@ -78,7 +78,7 @@ export class FutexMutex {
   }
 
   unlock(site = ''): void {
-    if (this.observer !== null && !this.observer.willRelease(this.id, site, this.ownerThread())) return;
+    if (this.observer !== null && !this.observer.willRelease(this.id, site)) return;
     const seen = Atomics.compareExchange(this.i32, this.stateIndex, this.mine, 0);
     if (seen === this.mine) return;
     if (seen >> 1 !== this.thread + 1) {

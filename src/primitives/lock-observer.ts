@@ -12,8 +12,11 @@ export interface LockObserver {
   acquired(lockId: number, site: string, waitStartUs: number): void;
   /** A trylock succeeded: held, but no order edge is learned (a trylock cannot block). */
   acquiredByTry(lockId: number, site: string): void;
-  /** Before release. False means misuse (not held by this thread): reported, and the lock is left alone. */
-  willRelease(lockId: number, site: string, ownerThread: number): boolean;
+  /**
+   * Before release. False means misuse (not held by this thread): reported with the lock's current
+   * owner, and the lock is left alone.
+   */
+  willRelease(lockId: number, site: string): boolean;
   /** lockdep_assert_held. */
   assertHeld(lockId: number, site: string): void;
   /** An operation that may sleep (kvm_destroy_vm), checked against spinlocks held. */

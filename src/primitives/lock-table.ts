@@ -10,8 +10,6 @@ import {
   type SharedMemory,
   LockKind,
   classBase,
-  kClassAcquisitions,
-  kClassContentions,
   kClassMaxHoldUs,
   kClassMaxWaitUs,
   kClassName,
@@ -24,7 +22,11 @@ import {
   kLockOwner,
   kLockState,
   kMaxLockClasses,
+  kStatAcquisitions,
+  kStatContentions,
+  kStatWords,
   lockBase,
+  threadStatBase,
 } from '../layout.js';
 import type { StringTable } from './string-table.js';
 
@@ -92,9 +94,10 @@ export class LockTable {
   resetStats(): void {
     const { i32, layout } = this.memory;
     for (let c = 0; c < kMaxLockClasses; c++) {
-      const base = classBase(layout, c);
-      for (const field of [kClassAcquisitions, kClassContentions, kClassMaxWaitUs, kClassMaxHoldUs]) {
-        Atomics.store(i32, base + field, 0);
+      Atomics.store(i32, classBase(layout, c) + kClassMaxWaitUs, 0);
+      Atomics.store(i32, classBase(layout, c) + kClassMaxHoldUs, 0);
+      for (let t = 0; t < layout.capacities.threads; t++) {
+        for (let w = 0; w < kStatWords; w++) Atomics.store(i32, threadStatBase(layout, t, c) + w, 0);
       }
     }
   }
@@ -144,10 +147,16 @@ export function readClassStats(memory: SharedMemory, strings: StringTable): Lock
   const rows: LockClassStats[] = [];
   for (let c = 0; c < classCount(memory); c++) {
     const base = classBase(memory.layout, c);
+    let acquisitions = 0;
+    let contentions = 0;
+    for (let t = 0; t < memory.layout.capacities.threads; t++) {
+      acquisitions += Atomics.load(memory.i32, threadStatBase(memory.layout, t, c) + kStatAcquisitions);
+      contentions += Atomics.load(memory.i32, threadStatBase(memory.layout, t, c) + kStatContentions);
+    }
     rows.push({
       name: classNameOf(memory, strings, c),
-      acquisitions: Atomics.load(memory.i32, base + kClassAcquisitions),
-      contentions: Atomics.load(memory.i32, base + kClassContentions),
+      acquisitions,
+      contentions,
       maxWaitUs: Atomics.load(memory.i32, base + kClassMaxWaitUs),
       maxHoldUs: Atomics.load(memory.i32, base + kClassMaxHoldUs),
     });

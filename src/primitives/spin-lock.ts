@@ -72,7 +72,7 @@ export class SpinLock {
   }
 
   unlock(site = ''): void {
-    if (this.observer !== null && !this.observer.willRelease(this.id, site, this.ownerThread())) return;
+    if (this.observer !== null && !this.observer.willRelease(this.id, site)) return;
     const seen = Atomics.compareExchange(this.i32, this.stateIndex, this.mine, 0);
     if (seen !== this.mine) {
       throw new ProtocolError(

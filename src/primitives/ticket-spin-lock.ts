@@ -70,8 +70,8 @@ export class TicketSpinLock {
   }
 
   unlock(site = ''): void {
+    if (this.observer !== null && !this.observer.willRelease(this.id, site)) return;
     const owner = this.ownerThread();
-    if (this.observer !== null && !this.observer.willRelease(this.id, site, owner)) return;
     if (owner !== this.thread) {
       throw new ProtocolError(
         `unlock of ticket spinlock ${this.id} by thread ${this.thread}, which does not hold it (owner ${owner})`,

@@ -16,7 +16,7 @@ export interface LockRef {
 
 export interface HeldLock extends LockRef {
   site: string;
-  /** How long it had been held when the evidence was taken. */
+  /** How long it had been held when the evidence was taken; -1 if that acquisition was not timed. */
   heldMs: number;
 }
 

@@ -78,7 +78,8 @@ export function toBlockedThread(
   return {
     thread: state.thread,
     op: state.op >= 0 ? (opNames[state.op] ?? '') : '',
-    held: state.held.map((h) => ({ ...names.lock(h.lockId), site: h.site, heldMs: (nowUs - h.sinceUs) / 1000 })),
+    // An untimed held entry (since -1, see lock-tracker.ts) has no known hold time.
+    held: state.held.map((h) => ({ ...names.lock(h.lockId), site: h.site, heldMs: h.sinceUs < 0 ? -1 : (nowUs - h.sinceUs) / 1000 })),
     waitingFor:
       waiting === null
         ? null
