@@ -101,6 +101,8 @@ export const kLockClass = 3;
 export const kLockKind = 4;
 /** String id of the instance name (`group_lock#0`). */
 export const kLockName = 5;
+/** Ticket spinlock: waiters sleeping in a timed wait on kLockState (unlock wakes them if any). */
+export const kLockSleepers = 6;
 export const kLockWords = 8;
 
 /** Lock kind codes in kLockKind. A plain object, not a const enum, so compiled JS can import it. */

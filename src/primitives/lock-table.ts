@@ -20,6 +20,7 @@ import {
   kLockName,
   kLockNextTicket,
   kLockOwner,
+  kLockSleepers,
   kLockState,
   kMaxLockClasses,
   kStatAcquisitions,
@@ -87,6 +88,7 @@ export class LockTable {
       Atomics.store(i32, base + kLockState, 0);
       Atomics.store(i32, base + kLockNextTicket, 0);
       Atomics.store(i32, base + kLockOwner, 0);
+      Atomics.store(i32, base + kLockSleepers, 0);
     }
   }
 

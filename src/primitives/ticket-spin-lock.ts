@@ -9,17 +9,24 @@
  * | kLockNextTicket | the next ticket to hand out (wraps; only equality used) |
  * | kLockState      | the ticket now being served                            |
  * | kLockOwner      | owner thread + 1, or 0 (for the unlock check and the watchdog) |
+ * | kLockSleepers   | waiters now in a timed sleep on kLockState              |
  *
  * - lock: take a ticket with Atomics.add on next; wait until served == ticket, backing off in
  *   proportion to the number of threads ahead; after {@link kSpinsBeforeYield} rounds, yield with
  *   a timed wait on the served word.
- * - unlock: check the owner, clear it, then Atomics.add(served, 1) hands the lock to the next ticket.
+ * - unlock: check the owner, clear it, then Atomics.add(served, 1) hands the lock to the next ticket,
+ *   and wakes the sleepers if there are any. Without that wake-up the next ticket, asleep, would
+ *   only notice at the end of its sleep, and with 4 threads on 2 cores every handoff would cost a
+ *   whole sleep (measured: 66 µs per acquisition instead of well under 1 µs).
  *
- * Why no wake-up is lost: waiters only sleep timed ({@link kYieldMs}) and re-read `served`.
+ * Why no wake-up is lost: a sleeper counts itself in kLockSleepers before it sleeps on the value of
+ * `served` it read; an unlock changes `served` before it reads the count. Either the sleeper's wait
+ * sees the new value and returns, or the unlocker sees the count and notifies. Sleeps are timed
+ * ({@link kYieldMs}) anyway.
  * Precondition, checked: unlock only by the owner. An aborted round may leave an unserved ticket
  * behind; the runner resets the lock table between rounds.
  */
-import { type SharedMemory, kLockNextTicket, kLockOwner, kLockState, lockBase, wallClockMs } from '../layout.js';
+import { type SharedMemory, kLockNextTicket, kLockOwner, kLockSleepers, kLockState, lockBase, wallClockMs } from '../layout.js';
 import { ProtocolError } from '../errors.js';
 import type { LockObserver } from './lock-observer.js';
 import { waitSlice } from './bounded-wait.js';
@@ -31,6 +38,7 @@ export class TicketSpinLock {
   private readonly servedIndex: number;
   private readonly nextIndex: number;
   private readonly ownerIndex: number;
+  private readonly sleepersIndex: number;
 
   constructor(
     private readonly memory: SharedMemory,
@@ -43,6 +51,7 @@ export class TicketSpinLock {
     this.servedIndex = base + kLockState;
     this.nextIndex = base + kLockNextTicket;
     this.ownerIndex = base + kLockOwner;
+    this.sleepersIndex = base + kLockSleepers;
   }
 
   lock(site = ''): void {
@@ -79,6 +88,7 @@ export class TicketSpinLock {
     }
     Atomics.store(this.i32, this.ownerIndex, 0);
     Atomics.add(this.i32, this.servedIndex, 1);
+    if (Atomics.load(this.i32, this.sleepersIndex) !== 0) Atomics.notify(this.i32, this.servedIndex);
   }
 
   assertHeld(site = ''): void {
@@ -105,7 +115,12 @@ export class TicketSpinLock {
         continue;
       }
       if (started === 0) started = wallClockMs();
-      waitSlice(this.memory, servedIndex, served, started, `ticket spinlock ${this.id}`, kYieldMs);
+      Atomics.add(i32, this.sleepersIndex, 1);
+      try {
+        waitSlice(this.memory, servedIndex, served, started, `ticket spinlock ${this.id}`, kYieldMs);
+      } finally {
+        Atomics.sub(i32, this.sleepersIndex, 1);
+      }
     }
   }
 }
