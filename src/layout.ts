@@ -73,6 +73,11 @@ export const kHeaderStringCount = 6;
 export const kHeaderStringBytes = 7;
 /** Lock classes registered. */
 export const kHeaderClassCount = 8;
+/**
+ * Threads inside a shared word's `waitFor`. Writers of shared words notify only while it is
+ * non-zero: a notify costs more than the store, and most writes have no waiter.
+ */
+export const kHeaderWordWaiters = 9;
 /** Float64 run epoch (Date-free wall clock: performance.timeOrigin + performance.now()), words 10-11. */
 export const kHeaderEpochMs = 10;
 /** Barrier: threads arrived in the current phase. */
@@ -365,4 +370,33 @@ export class SharedMemory {
 /** A clock that agrees across threads (each worker's performance.now() has its own origin). */
 export function wallClockMs(): number {
   return performance.timeOrigin + performance.now();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The bench crew's control block (bench/crew.ts, bench/bench-worker-loop.ts): a small
+// SharedArrayBuffer of its own, apart from the SharedMemory that holds the measured lock or the
+// vfio/kvm world, so the handshake never overwrites the scenario's words.
+/** Bumped by the main thread to start a burst; workers wait on it. */
+export const kBenchGo = 0;
+/** Workers that finished the current burst; the main thread waits on it. */
+export const kBenchDone = 1;
+/** Non-zero: workers leave their loop and exit. */
+export const kBenchStop = 2;
+/** Handoff suites: whose turn it is (0 or 1). */
+export const kBenchTurn = 3;
+/** Contended suites: the word the critical section increments. */
+export const kBenchCounter = 4;
+/** Handoff suites: set by thread 0 when its burst time is up, so thread 1 stops waiting for its turn. */
+export const kBenchHandoffEnd = 5;
+/** Per-thread results start here: acquisitions, then elapsed ns, for each thread. */
+export const kBenchThreadResults = 8;
+export const kBenchResultCount = 0;
+export const kBenchResultElapsedNs = 1;
+export const kBenchResultWords = 2;
+
+export const benchResultBase = (thread: number): number => kBenchThreadResults + thread * kBenchResultWords;
+
+export function createBenchControlBlock(maxThreads: number): Int32Array {
+  const words = kBenchThreadResults + maxThreads * kBenchResultWords;
+  return new Int32Array(new SharedArrayBuffer(words * Int32Array.BYTES_PER_ELEMENT));
 }

@@ -11,6 +11,7 @@ import {
   kEdgeReady,
   kEdgeSeq,
   kHeaderEdgeSeq,
+  kHeaderWordWaiters,
   kMaxLockClasses,
   objectBase,
   kObjState,
@@ -105,6 +106,8 @@ export function resetRoundState(memory: SharedMemory, strings: StringTable, ids:
   const log = new FindingLog(memory);
   new LockTable(memory, strings).resetStates(ids.locks.size);
   for (const index of ids.words.values()) Atomics.store(memory.i32, wordIndex(memory.layout, index), 0);
+  // A thread terminated inside waitFor never unregistered (a stale count only costs notifies).
+  Atomics.store(memory.i32, memory.layout.header + kHeaderWordWaiters, 0);
   for (const { id } of ids.refcounts.values()) new Refcount(memory, id, 0, log, strings).reset(0);
   for (const slot of ids.slots.values()) Atomics.store(memory.i32, objectBase(memory.layout, slot) + kObjState, 0);
   for (const thread of threads) new LockTracker(memory, strings, log, thread).reset();
@@ -192,6 +195,10 @@ export function createThreadWorld(
   }
 
   const words: Record<string, SharedWord> = {};
+  const waiters = memory.layout.header + kHeaderWordWaiters;
+  const wakeWaiters = (at: number): void => {
+    if (Atomics.load(memory.i32, waiters) !== 0) Atomics.notify(memory.i32, at);
+  };
   for (const [name, index] of ids.words) {
     const at = wordIndex(memory.layout, index);
     // Writers notify so that handshake waiters (waitFor) wake at once.
@@ -199,26 +206,34 @@ export function createThreadWorld(
       get: () => Atomics.load(memory.i32, at),
       set: (value) => {
         Atomics.store(memory.i32, at, value);
-        Atomics.notify(memory.i32, at);
+        wakeWaiters(at);
       },
       cas: (expected, value) => {
         const seen = Atomics.compareExchange(memory.i32, at, expected, value);
-        if (seen === expected) Atomics.notify(memory.i32, at);
+        if (seen === expected) wakeWaiters(at);
         return seen;
       },
       add: (delta) => {
         const before = Atomics.add(memory.i32, at, delta);
-        Atomics.notify(memory.i32, at);
+        wakeWaiters(at);
         return before;
       },
       waitFor: (value, timeoutMs) => {
-        const started = wallClockMs();
-        for (;;) {
-          const seen = Atomics.load(memory.i32, at);
-          if (seen === value) return true;
-          const left = timeoutMs - (wallClockMs() - started);
-          if (left <= 0) return false;
-          waitSlice(memory, at, seen, started, `word ${name}`, Math.min(left, kWaitSliceMs));
+        // Registered before the first read of the word (Dekker with the writer's store, then
+        // its read of the waiter count; both seq-cst): a writer that saw no waiter stored
+        // before this thread reads, so no wake-up is lost. The waits are sliced anyway.
+        Atomics.add(memory.i32, waiters, 1);
+        try {
+          const started = wallClockMs();
+          for (;;) {
+            const seen = Atomics.load(memory.i32, at);
+            if (seen === value) return true;
+            const left = timeoutMs - (wallClockMs() - started);
+            if (left <= 0) return false;
+            waitSlice(memory, at, seen, started, `word ${name}`, Math.min(left, kWaitSliceMs));
+          }
+        } finally {
+          Atomics.sub(memory.i32, waiters, 1);
         }
       },
     };
