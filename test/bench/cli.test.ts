@@ -1,0 +1,88 @@
+/** `npm run bench` as a user runs it: --json parses, bad input is one line and exit 2. */
+import { spawn } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { compiledPath } from '../helpers/compiled.js';
+
+const main = compiledPath('bench/main.js');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the bench entry with only PATH and `env`; killed after 60 s so a test never hangs. */
+function runBench(args: string[], env: Record<string, string>): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [main, ...args], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(killer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('bench CLI', () => {
+  it.each(['0', 'abc', '2,,4'])('LOCKSTRESS_BENCH_THREADS=%j exits 2 with one line naming it', async (value) => {
+    const run = await runBench([], { LOCKSTRESS_BENCH_THREADS: value });
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    const lines = run.stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(`LOCKSTRESS_BENCH_THREADS=${JSON.stringify(value)}`);
+  });
+
+  it('--json prints one JSON document with every result name', async () => {
+    const run = await runBench(['--json'], { LOCKSTRESS_BENCH_TIME_MS: '10', LOCKSTRESS_BENCH_THREADS: '1,2', LOCKSTRESS_THREADS: '2' });
+    expect(run.code).toBe(0);
+    const doc = JSON.parse(run.stdout) as {
+      tool: string;
+      node: string;
+      cpus: number;
+      results: Array<{ name: string; threads: number; nsPerOp: number; opsPerSec: number; rme: number; samples: number }>;
+      ratios: Record<string, number | null>;
+    };
+    expect(doc).toMatchObject({ tool: 'lockstress', node: process.version });
+    expect(doc.cpus).toBeGreaterThanOrEqual(1);
+    const names = new Set(doc.results.map((r) => r.name));
+    for (const name of [
+      'raw-cas/uncontended',
+      'futex-mutex/uncontended',
+      'futex-mutex+tracking/uncontended',
+      'spinlock/uncontended',
+      'ticket-spinlock/uncontended',
+      'async-mutex/uncontended',
+      'async-mutex/run-exclusive',
+      'futex-mutex/contended',
+      'spinlock/contended',
+      'ticket-spinlock/contended',
+      'handoff/futex',
+      'handoff/spin',
+      'vfio-kvm/open-close/51cdc8bc',
+      'vfio-kvm/open-close/2b48f52f2bff',
+      'stress/2b48f52f2bff',
+    ]) {
+      expect(names, name).toContain(name);
+    }
+    expect(doc.results.filter((r) => r.name === 'spinlock/contended').map((r) => r.threads)).toEqual([1, 2]);
+    expect(Object.keys(doc.ratios).sort()).toEqual(['asyncMutexVsMutex', 'mutexVsRawCas', 'mutexVsV8Mutex', 'trackingOnVsOff']);
+    for (const value of Object.values(doc.ratios)) expect(value === null || typeof value === 'number').toBe(true);
+    // The tables go to stderr with --json, so stdout stays one document.
+    expect(run.stderr).toContain('headline ratios');
+  }, 60_000);
+
+  it('--help prints the variables and exits 0', async () => {
+    const run = await runBench(['--help'], {});
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('LOCKSTRESS_BENCH_THREADS');
+  });
+});
