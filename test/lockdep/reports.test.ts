@@ -64,6 +64,7 @@ describe('lockdep reports', () => {
     expect(text).toContain(
       [
         '       CPU0                    CPU1',
+        '       ----                    ----',
         '  lock(kvm->lock);',
         '                               lock(matrix_dev->guests_lock);',
         '                               lock(kvm->lock);',
