@@ -45,7 +45,13 @@ function main(): number {
       process.stderr.write(`run ${i + 1} (seed ${seed}) printed no JSON (exit ${child.status})\n`);
       continue;
     }
-    const run = JSON.parse(child.stdout) as RunJson;
+    let run: RunJson;
+    try {
+      run = JSON.parse(child.stdout) as RunJson;
+    } catch {
+      process.stderr.write(`run ${i + 1} (seed ${seed}) printed something that is not JSON (exit ${child.status})\n`);
+      continue;
+    }
     if (run.ok) okRuns++;
     durations.push(run.durationMs);
     for (const v of run.variants) {

@@ -82,7 +82,8 @@ export class Crew {
    * Waits until every worker is up (the main thread must not block before: a worker starts only
    * while the main thread's event loop runs), then runs one unmeasured burst.
    */
-  async warmUp(): Promise<void> {
+  /** Waits until every worker is up, then runs bursts for `forMs` (at least one) so the JIT settles. */
+  async warmUp(forMs: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
@@ -94,7 +95,9 @@ export class Crew {
     } finally {
       clearTimeout(timer);
     }
-    this.burst();
+    const start = performance.now();
+    do this.burst();
+    while (performance.now() - start < forMs);
   }
 
   async stop(): Promise<void> {

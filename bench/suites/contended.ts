@@ -41,7 +41,7 @@ export async function measureCrew(
 ): Promise<{ result: BenchResult; totals: number[] }> {
   const totals = Array.from({ length: crew.threads }, () => 0);
   let wallNs = 0;
-  await crew.warmUp();
+  await crew.warmUp(Math.max(10, timeMs / 4));
   const bench = new Bench({ time: timeMs, warmup: false, iterations: 5 });
   bench.add(name, () => {
     const burst = crew.burst();

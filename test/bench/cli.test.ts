@@ -1,35 +1,11 @@
 /** `npm run bench` as a user runs it: --json parses, bad input is one line and exit 2. */
-import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { compiledPath } from '../helpers/compiled.js';
+import { type NodeRun, runNode } from '../helpers/run-node.js';
 
 const main = compiledPath('bench/main.js');
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the bench entry with only PATH and `env`; killed after 60 s so a test never hangs. */
-function runBench(args: string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [main, ...args], {
-      env: { PATH: process.env.PATH ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(killer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const runBench = (args: string[], env: Record<string, string>): Promise<NodeRun> => runNode(main, args, env);
 
 describe('bench CLI', () => {
   it.each(['0', 'abc', '2,,4'])('LOCKSTRESS_BENCH_THREADS=%j exits 2 with one line naming it', async (value) => {

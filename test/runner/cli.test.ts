@@ -1,37 +1,14 @@
 /** The stress CLI as a user runs it: exit codes, one-line errors, JSON on stdout. */
-import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { compiledPath } from '../helpers/compiled.js';
+import { type NodeRun, runNode } from '../helpers/run-node.js';
 
 const cli = compiledPath('src/cli/stress.js');
 const abba = compiledPath('test/fixtures/scenarios/forced-abba.js');
 const misuse = compiledPath('test/fixtures/scenarios/misuse.js');
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runCli(args: string[], env: Record<string, string> = {}, signalAfterMs?: number): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], {
-      env: { PATH: process.env.PATH ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const killer = setTimeout(() => child.kill('SIGKILL'), 50_000);
-    if (signalAfterMs !== undefined) setTimeout(() => child.kill('SIGINT'), signalAfterMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(killer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const runCli = (args: string[], env: Record<string, string> = {}, sigintAfterMs?: number): Promise<NodeRun> =>
+  runNode(cli, args, env, { killAfterMs: 50_000, sigintAfterMs });
 
 describe('stress CLI', () => {
   it.each([
