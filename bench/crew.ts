@@ -80,9 +80,9 @@ export class Crew {
 
   /**
    * Waits until every worker is up (the main thread must not block before: a worker starts only
-   * while the main thread's event loop runs), then runs one unmeasured burst.
+   * while the main thread's event loop runs), then runs unmeasured bursts for `forMs` (at least
+   * one) so the JIT settles before tinybench samples.
    */
-  /** Waits until every worker is up, then runs bursts for `forMs` (at least one) so the JIT settles. */
   async warmUp(forMs: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     try {
