@@ -34,15 +34,14 @@ flags:
   --help                     this text`;
 
 export function parseThreadCounts(text: string): number[] {
-  const parts = text.split(',');
-  return parts.map((part) => {
-    if (part.trim() === '') {
-      throw new ConfigError(`LOCKSTRESS_BENCH_THREADS=${JSON.stringify(text)}: expected a comma-separated list of thread counts from 1 to ${kMaxThreads}`);
-    }
+  const bad = (): ConfigError =>
+    new ConfigError(`LOCKSTRESS_BENCH_THREADS=${JSON.stringify(text)}: expected a comma-separated list of thread counts from 1 to ${kMaxThreads}`);
+  return text.split(',').map((part) => {
+    if (part.trim() === '') throw bad();
     try {
       return parseInteger('LOCKSTRESS_BENCH_THREADS', part, 1, kMaxThreads);
     } catch {
-      throw new ConfigError(`LOCKSTRESS_BENCH_THREADS=${JSON.stringify(text)}: expected a comma-separated list of thread counts from 1 to ${kMaxThreads}`);
+      throw bad();
     }
   });
 }

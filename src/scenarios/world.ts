@@ -201,7 +201,7 @@ export function createThreadWorld(
   };
   for (const [name, index] of ids.words) {
     const at = wordIndex(memory.layout, index);
-    // Writers notify so that handshake waiters (waitFor) wake at once.
+    // Writers notify, while anyone waits, so that handshake waiters (waitFor) wake at once.
     words[name] = {
       get: () => Atomics.load(memory.i32, at),
       set: (value) => {
