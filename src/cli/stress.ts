@@ -8,22 +8,25 @@ import { formatExpectation } from '../runner/verdict.js';
 import {
   type ResolvedStressOptions,
   kStressUsage,
+  mergeOptions,
   optionsFromArgs,
   optionsFromEnv,
   resolveStressOptions,
 } from '../runner/options.js';
-import { formatRunReport, toJson } from '../runner/report.js';
+import { formatRunReport, statusWord, toJson } from '../runner/report.js';
 import { loadSelection, runStress } from '../runner/run-stress.js';
 
 export const kExitPass = 0;
 export const kExitFail = 1;
 export const kExitBadInput = 2;
+/** No variant failed, but at least one ran too few rounds to say (see `--min-rounds`). */
+export const kExitInconclusive = 3;
 export const kExitInterrupted = 130;
 const kExitInternal = 70;
 
 async function main(argv: readonly string[]): Promise<number> {
   try {
-    const options = resolveStressOptions({ ...optionsFromEnv(process.env), ...optionsFromArgs(argv) });
+    const options = resolveStressOptions(mergeOptions(optionsFromEnv(process.env), optionsFromArgs(argv)));
     if (options.help) {
       process.stdout.write(`${kStressUsage}\n`);
       return kExitPass;
@@ -65,14 +68,15 @@ async function stress(options: ResolvedStressOptions): Promise<number> {
       interrupt: interrupt.signal,
       progress: showProgress ? (text) => process.stderr.write(`\r\x1b[K${text}`) : undefined,
       variantDone: showProgress
-        ? (v) => process.stderr.write(`\r\x1b[K${v.name}: ${v.pass ? 'PASS' : 'FAIL'} (${v.rounds} rounds)\n`)
+        ? (v) => process.stderr.write(`\r\x1b[K${v.name}: ${statusWord(v)} (${v.rounds} rounds)\n`)
         : undefined,
     });
     if (showProgress) process.stderr.write('\r\x1b[K');
     human.write(`${formatRunReport(run, options.durationMs)}\n`);
     if (options.json) process.stdout.write(`${JSON.stringify(toJson(run))}\n`);
     if (run.interrupted) return kExitInterrupted;
-    return run.ok ? kExitPass : kExitFail;
+    if (run.ok) return kExitPass;
+    return run.variants.some((v) => v.status === 'fail') ? kExitFail : kExitInconclusive;
   } finally {
     process.off('SIGINT', onSigint);
   }

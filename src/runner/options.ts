@@ -15,6 +15,12 @@ export interface ResolvedStressOptions {
   durationMs: number;
   /** Round limit per variant (0 = none). `LOCKSTRESS_ROUNDS`, `--rounds`. */
   rounds: number;
+  /**
+   * Rounds a verdict needs unless its evidence is decisive: a clean variant that ran fewer is
+   * `inconclusive`, and so is a broken one that has not shown its bug yet. Capped by `rounds` when
+   * that is set. `LOCKSTRESS_MIN_ROUNDS`, `--min-rounds`.
+   */
+  minRounds: number;
   /** A wait longer than this with no wait-for cycle is `stuck`. `LOCKSTRESS_HANG_MS`, `--hang-ms`. */
   hangMs: number;
   /** Variants to run (empty = all). `LOCKSTRESS_VARIANT` (comma-separated), `--variant` (repeatable). */
@@ -36,6 +42,11 @@ export interface ResolvedStressOptions {
   list: boolean;
   /** Print usage and exit. `--help`. */
   help: boolean;
+  /**
+   * Where `variants` and `scenario` came from (`--variant` or `LOCKSTRESS_VARIANT`), so that an
+   * error about them names what the user typed.
+   */
+  origins: { variants: string; scenario: string };
 }
 
 export type StressOptions = Partial<ResolvedStressOptions>;
@@ -46,6 +57,7 @@ export const kDefaultStressOptions: Readonly<Omit<ResolvedStressOptions, 'seed'>
   threads: 4,
   durationMs: 1500,
   rounds: 0,
+  minRounds: 20,
   hangMs: 500,
   variants: [],
   scenario: 'vfio-kvm',
@@ -55,6 +67,7 @@ export const kDefaultStressOptions: Readonly<Omit<ResolvedStressOptions, 'seed'>
   jitter: true,
   list: false,
   help: false,
+  origins: { variants: '--variant', scenario: '--scenario' },
 };
 
 export function resolveStressOptions(options: StressOptions): ResolvedStressOptions {
@@ -89,6 +102,7 @@ const kLimits = {
   seed: [0, 2 ** 32 - 1],
   durationMs: [1, 3_600_000],
   rounds: [0, 1_000_000_000],
+  minRounds: [0, 1_000_000_000],
   hangMs: [10, 600_000],
 } as const;
 
@@ -108,10 +122,21 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): StressOptions {
   int('LOCKSTRESS_DURATION_MS', 'durationMs');
   int('LOCKSTRESS_ROUNDS', 'rounds');
   int('LOCKSTRESS_HANG_MS', 'hangMs');
+  int('LOCKSTRESS_MIN_ROUNDS', 'minRounds');
+  const origins = { ...kDefaultStressOptions.origins };
   const variants = get('LOCKSTRESS_VARIANT');
-  if (variants !== undefined) out.variants = variants.split(',').map((v) => v.trim()).filter((v) => v !== '');
+  if (variants !== undefined) {
+    out.variants = variants.split(',').map((v) => v.trim()).filter((v) => v !== '');
+    // Like `--variant ''`: a list that names nothing is a mistake, not "all variants".
+    if (out.variants.length === 0) throw new ConfigError(`LOCKSTRESS_VARIANT=${JSON.stringify(variants)}: names no variant`);
+    origins.variants = 'LOCKSTRESS_VARIANT';
+  }
   const scenario = get('LOCKSTRESS_SCENARIO');
-  if (scenario !== undefined) out.scenario = scenario;
+  if (scenario !== undefined) {
+    out.scenario = scenario;
+    origins.scenario = 'LOCKSTRESS_SCENARIO';
+  }
+  if (variants !== undefined || scenario !== undefined) out.origins = origins;
   const stop = get('LOCKSTRESS_STOP_ON_FIRST');
   if (stop !== undefined) out.stopOnFirst = parseFlag('LOCKSTRESS_STOP_ON_FIRST', stop);
   const until = get('LOCKSTRESS_UNTIL_EXPECTED');
@@ -155,9 +180,15 @@ export function optionsFromArgs(args: readonly string[]): StressOptions {
       case '--hang-ms':
         out.hangMs = parseInteger(name, value(), ...kLimits.hangMs);
         break;
-      case '--variant':
-        variants.push(value());
+      case '--min-rounds':
+        out.minRounds = parseInteger(name, value(), ...kLimits.minRounds);
         break;
+      case '--variant': {
+        const text = value();
+        if (text.trim() === '') throw new ConfigError(`--variant ${JSON.stringify(text)}: names no variant`);
+        variants.push(text);
+        break;
+      }
       case '--scenario':
         out.scenario = value();
         break;
@@ -188,6 +219,14 @@ export function optionsFromArgs(args: readonly string[]): StressOptions {
   return out;
 }
 
+/** Merges environment and flags (flags win), keeping the origin of each merged field. */
+export function mergeOptions(fromEnv: StressOptions, fromArgs: StressOptions): StressOptions {
+  const origins = { ...kDefaultStressOptions.origins, ...fromEnv.origins };
+  if (fromArgs.variants !== undefined) origins.variants = '--variant';
+  if (fromArgs.scenario !== undefined) origins.scenario = '--scenario';
+  return { ...fromEnv, ...fromArgs, origins };
+}
+
 export const kStressUsage = `usage: npm run stress -- [flags]     (or: node dist/src/cli/stress.js [flags])
 
 Runs every variant of a scenario on real threads and gives each a verdict.
@@ -198,6 +237,8 @@ flags (each mirrors an environment variable; flags win):
   --duration-ms N     time budget per variant                    LOCKSTRESS_DURATION_MS (default 1500)
   --rounds N          round limit per variant, 0 = none          LOCKSTRESS_ROUNDS     (default 0)
   --hang-ms N         a lock wait this long with no cycle=stuck  LOCKSTRESS_HANG_MS    (default 500)
+  --min-rounds N      fewer rounds than this and no decisive     LOCKSTRESS_MIN_ROUNDS (default 20)
+                      evidence: the verdict is inconclusive
   --variant NAME      run only this variant (repeatable)         LOCKSTRESS_VARIANT    (comma-separated)
   --scenario PATH     vfio-kvm, or a scenario module (.js)       LOCKSTRESS_SCENARIO   (default vfio-kvm)
   --stop-on-first     stop a variant at its first finding        LOCKSTRESS_STOP_ON_FIRST=1
@@ -207,4 +248,5 @@ flags (each mirrors an environment variable; flags win):
   --list              list the variants with their descriptions
   --help              this text
 
-exit status: 0 every variant passed, 1 a variant failed, 2 bad input, 130 interrupted`;
+exit status: 0 every variant passed (or was skipped), 1 a variant failed, 2 bad input,
+             3 none failed but one was inconclusive, 130 interrupted`;

@@ -23,14 +23,20 @@ export function formatSummaryTable(verdicts: readonly VariantVerdict[]): string 
   ];
   for (const v of verdicts) {
     lines.push(
-      `${pad(v.name, nameWidth)}${pad(formatExpectation(v.expect), expectWidth)}${pad(seenText(v), seenWidth)}${pad(v.pass ? 'PASS' : 'FAIL', 6)}${pad(String(v.rounds), 8)}${v.durationMs} ms`,
+      `${pad(v.name, nameWidth)}${pad(formatExpectation(v.expect), expectWidth)}${pad(seenText(v), seenWidth)}${pad(statusWord(v), 6)}${pad(String(v.rounds), 8)}${v.durationMs} ms${v.note === '' ? '' : `  (${v.note})`}`,
     );
   }
   return lines.join('\n');
 }
 
 function seenText(v: VariantVerdict): string {
+  if (v.status === 'interrupted' && v.seen.length === 0) return '-';
   return v.seen.length === 0 ? 'clean' : v.seen.join(', ');
+}
+
+/** PASS, FAIL, SKIP, INCONCLUSIVE, INTERRUPTED: the status in one word for the table. */
+export function statusWord(v: Pick<VariantVerdict, 'status'>): string {
+  return v.status === 'skipped' ? 'SKIP' : v.status.toUpperCase();
 }
 
 /** The details of one variant: each distinct finding's report, coverage and lock_stat. */
@@ -38,7 +44,7 @@ export function formatVariantDetails(v: VariantVerdict): string {
   const out: string[] = [];
   out.push(`== ${v.name}: ${v.description}`);
   out.push(
-    `   expected ${formatExpectation(v.expect)}; seen ${seenText(v)}; ${v.pass ? 'PASS' : 'FAIL'}; ${v.rounds} rounds in ${v.durationMs} ms (stopped by ${v.stoppedBy}); ${v.abortedRounds} rounds torn down${v.firstDeadlockMs === null ? '' : `; first deadlock after ${v.firstDeadlockMs} ms`}`,
+    `   expected ${formatExpectation(v.expect)}; seen ${seenText(v)}; ${statusWord(v)}${v.note === '' ? '' : ` (${v.note})`}; ${v.rounds} rounds in ${v.durationMs} ms (stopped by ${v.stoppedBy}); ${v.abortedRounds} rounds torn down${v.firstDeadlockMs === null ? '' : `; first deadlock after ${v.firstDeadlockMs} ms`}`,
   );
   out.push(`   overlap coverage: ${v.coverage.pairsOverlapped}/${v.coverage.pairsPossible} operation pairs seen running together`);
   for (const error of v.errors) out.push(`   ERROR: ${error}`);
@@ -117,8 +123,13 @@ export function formatRunReport(run: StressRun, durationMs: number): string {
   const out = [formatRunHeader(run, durationMs), '', formatSummaryTable(run.variants), ''];
   for (const v of run.variants) out.push(formatVariantDetails(v), '');
   const passed = run.variants.filter((v) => v.pass).length;
+  const count = (status: VariantVerdict['status']): number => run.variants.filter((v) => v.status === status).length;
+  const others = (['fail', 'inconclusive', 'skipped'] as const)
+    .filter((s) => count(s) > 0)
+    .map((s) => `, ${count(s)} ${s === 'fail' ? 'failed' : s}`)
+    .join('');
   out.push(
-    `${run.interrupted ? 'INTERRUPTED: ' : ''}${passed}/${run.variants.length} variants passed in ${(run.durationMs / 1000).toFixed(1)} s; seed ${run.seed}`,
+    `${run.interrupted ? 'INTERRUPTED: ' : ''}${passed}/${run.variants.length} variants passed${others} in ${(run.durationMs / 1000).toFixed(1)} s; seed ${run.seed}`,
   );
   return out.join('\n');
 }
@@ -138,6 +149,8 @@ export function toJson(run: StressRun): unknown {
       expect: v.expect === 'clean' ? ['clean'] : v.expect,
       seen: v.seen,
       pass: v.pass,
+      status: v.status,
+      note: v.note,
       rounds: v.rounds,
       durationMs: v.durationMs,
       abortedRounds: v.abortedRounds,

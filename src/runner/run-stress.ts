@@ -39,7 +39,7 @@ import { type Finding, type WorldNames, decodeRawFinding } from './findings.js';
 import { loadScenarioModule, resolveScenarioUrl } from './load-scenario.js';
 import type { RoundTask, RoundTaskResult } from './messages.js';
 import type { ResolvedStressOptions } from './options.js';
-import { type StopReason, type VariantVerdict, FindingCollector, expectationMet } from './verdict.js';
+import { type StopReason, type VariantVerdict, FindingCollector, decideStatus, expectationMet } from './verdict.js';
 import { Watchdog, alarmToFinding } from './watchdog.js';
 
 /** How often the watchdog reads the wait-for state while a round runs. */
@@ -76,7 +76,9 @@ export async function loadSelection(options: ResolvedStressOptions): Promise<{ u
   const known = scenario.variants.map((v) => v.name);
   for (const name of options.variants) {
     if (!known.includes(name)) {
-      throw new ConfigError(`--variant ${JSON.stringify(name)}: not a variant of ${scenario.name} (known: ${known.join(', ')})`);
+      const origin = options.origins.variants;
+      const named = origin.startsWith('--') ? `${origin} ${JSON.stringify(name)}` : `${origin} names ${JSON.stringify(name)}`;
+      throw new ConfigError(`${named}: not a variant of ${scenario.name} (known: ${known.join(', ')})`);
     }
   }
   const variants = options.variants.length === 0 ? [...scenario.variants] : scenario.variants.filter((v) => options.variants.includes(v.name));
@@ -132,7 +134,7 @@ export async function runStress(options: ResolvedStressOptions, hooks: RunHooks 
     seed: options.seed,
     threads: options.threads,
     variants: verdicts,
-    ok: !interrupted && verdicts.length === variants.length && verdicts.every((v) => v.pass),
+    ok: !interrupted && verdicts.length === variants.length && verdicts.every((v) => v.status === 'pass' || v.status === 'skipped'),
     interrupted,
     durationMs: Math.round(wallClockMs() - started),
   };
@@ -279,12 +281,31 @@ async function runVariant(run: VariantRun): Promise<VariantVerdict> {
   }
 
   const seen = collector.kinds();
+  const minRounds = options.rounds > 0 ? Math.min(options.minRounds, options.rounds) : options.minRounds;
+  const minThreads = variant.minThreads ?? 1;
+  const status = decideStatus({
+    expect: variant.expect,
+    seen,
+    rounds,
+    minRounds,
+    stoppedBy,
+    errors: errors.length,
+    threads: options.threads,
+    minThreads,
+  });
   return {
     name: variant.name,
     description: variant.description,
     expect: variant.expect,
     seen: [...seen].sort(),
-    pass: errors.length === 0 && stoppedBy !== 'interrupted' && expectationMet(variant.expect, seen),
+    pass: status === 'pass',
+    status,
+    note:
+      status === 'inconclusive'
+        ? `${rounds} rounds, fewer than ${minRounds}`
+        : status === 'skipped'
+          ? `needs ${minThreads} threads`
+          : '',
     rounds,
     durationMs: Math.round(wallClockMs() - started),
     findings: collector.summaries(),

@@ -28,7 +28,25 @@ export interface Coverage {
   overlapped: string[];
 }
 
-export type StopReason = 'duration' | 'rounds' | 'first-finding' | 'expected-seen' | 'deadline' | 'interrupted' | 'error';
+export type StopReason =
+  | 'duration'
+  | 'rounds'
+  | 'first-finding'
+  | 'expected-seen'
+  | 'deadline'
+  | 'interrupted'
+  | 'error';
+
+/**
+ * A variant's outcome:
+ * - `pass`: it showed what it expects (a clean variant: nothing, over at least the minimum rounds);
+ * - `fail`: a finding it does not expect, an expected kind missing after enough rounds, or an error;
+ * - `inconclusive`: it ran fewer rounds than the minimum and has no evidence either way (no
+ *   unexpected finding, expectation not yet met, or clean on too few rounds);
+ * - `skipped`: the run has fewer threads than the variant needs (`minThreads`);
+ * - `interrupted`: SIGINT stopped it before its budget ran out.
+ */
+export type VerdictStatus = 'pass' | 'fail' | 'inconclusive' | 'skipped' | 'interrupted';
 
 export interface VariantVerdict {
   name: string;
@@ -36,7 +54,11 @@ export interface VariantVerdict {
   expect: Expectation;
   /** Distinct kinds seen. */
   seen: FindingKind[];
+  /** `status === 'pass'`. */
   pass: boolean;
+  status: VerdictStatus;
+  /** Why a variant is not plainly pass or fail: `needs 2 threads`, `3 rounds, fewer than 20`. */
+  note: string;
   rounds: number;
   durationMs: number;
   findings: FindingSummary[];
@@ -55,6 +77,39 @@ export interface VariantVerdict {
 export function expectationMet(expect: Expectation, seen: ReadonlySet<FindingKind>): boolean {
   if (expect === 'clean') return seen.size === 0;
   return expect.every((entry) => (typeof entry === 'string' ? seen.has(entry) : entry.some((k) => seen.has(k))));
+}
+
+/** What decides a status, and nothing else (pure, so the rule is tested on plain data). */
+export interface StatusInputs {
+  expect: Expectation;
+  seen: ReadonlySet<FindingKind>;
+  rounds: number;
+  /** Rounds a verdict needs unless the evidence is already decisive. */
+  minRounds: number;
+  stoppedBy: StopReason;
+  errors: number;
+  /** Threads of the run, and the fewest the variant needs to show its expectation. */
+  threads: number;
+  minThreads: number;
+}
+
+/**
+ * The rule, in order: errors fail; a run with fewer threads than the variant needs is `skipped`
+ * (it still runs: what it shows on fewer threads, a lock-order cycle say, is worth seeing);
+ * a clean variant with any finding fails at once (one round of evidence is enough); an
+ * interrupted variant is `interrupted`; a broken variant that showed every kind it expects passes
+ * (extra kinds are allowed: a bug often shows more than one face); a clean variant passes only
+ * after at least `minRounds` rounds; anything else is `inconclusive` below `minRounds` rounds and
+ * `fail` at or above it.
+ */
+export function decideStatus(i: StatusInputs): VerdictStatus {
+  if (i.errors > 0) return 'fail';
+  if (i.threads < i.minThreads) return 'skipped';
+  if (i.expect === 'clean' && i.seen.size > 0) return 'fail';
+  if (i.stoppedBy === 'interrupted') return 'interrupted';
+  const enough = i.rounds >= i.minRounds;
+  if (i.expect !== 'clean' && expectationMet(i.expect, i.seen)) return 'pass';
+  return enough ? (i.expect === 'clean' ? 'pass' : 'fail') : 'inconclusive';
 }
 
 /** `deadlock + lock-order-cycle`, `refcount-underflow|use-after-free`, `clean`. */

@@ -147,6 +147,11 @@ export interface Variant {
   /** One line. */
   description: string;
   expect: Expectation;
+  /**
+   * The fewest threads that can show this variant's expectation (default 1). A run with fewer
+   * threads gives it the verdict `skipped: needs N threads`, never a FAIL it could not avoid.
+   */
+  minThreads?: number;
   /** Replaces the scenario's operations of the same name for this variant. */
   ops?: Readonly<Record<string, Operation>>;
   plan?: Plan;
@@ -193,6 +198,9 @@ export function scenarioProblems(value: unknown): string[] {
     else if (seen.has(v.name)) problems.push(`variant ${v.name} is declared twice`);
     else seen.add(v.name);
     if (v?.expect !== 'clean' && !Array.isArray(v?.expect)) problems.push(`variant ${v?.name}: expect must be 'clean' or a list`);
+    if (v?.minThreads !== undefined && !(Number.isInteger(v.minThreads) && v.minThreads >= 1)) {
+      problems.push(`variant ${v?.name}: minThreads must be a whole number from 1`);
+    }
   }
   return problems;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
-import { optionsFromArgs, optionsFromEnv, resolveStressOptions } from '../../src/runner/options.js';
+import { mergeOptions, optionsFromArgs, optionsFromEnv, resolveStressOptions } from '../../src/runner/options.js';
 
 describe('stress options', () => {
   it('defaults fill every option and pick a seed', () => {
@@ -27,6 +27,7 @@ describe('stress options', () => {
       LOCKSTRESS_DURATION_MS: '250',
       LOCKSTRESS_ROUNDS: '10',
       LOCKSTRESS_HANG_MS: '100',
+      LOCKSTRESS_MIN_ROUNDS: '7',
       LOCKSTRESS_VARIANT: 'a, b',
       LOCKSTRESS_SCENARIO: './x.js',
       LOCKSTRESS_STOP_ON_FIRST: '1',
@@ -40,8 +41,10 @@ describe('stress options', () => {
       durationMs: 250,
       rounds: 10,
       hangMs: 100,
+      minRounds: 7,
       variants: ['a', 'b'],
       scenario: './x.js',
+      origins: { variants: 'LOCKSTRESS_VARIANT', scenario: 'LOCKSTRESS_SCENARIO' },
       stopOnFirst: true,
       untilExpected: true,
       json: true,
@@ -61,6 +64,8 @@ describe('stress options', () => {
     [{ LOCKSTRESS_SEED: '-1' }, 'LOCKSTRESS_SEED="-1"'],
     [{ LOCKSTRESS_DURATION_MS: '1.5' }, 'LOCKSTRESS_DURATION_MS="1.5"'],
     [{ LOCKSTRESS_JSON: 'yes' }, 'LOCKSTRESS_JSON="yes"'],
+    [{ LOCKSTRESS_VARIANT: ',,' }, 'LOCKSTRESS_VARIANT=",,": names no variant'],
+    [{ LOCKSTRESS_MIN_ROUNDS: 'x' }, 'LOCKSTRESS_MIN_ROUNDS="x"'],
   ])('a bad variable %o is a ConfigError naming it and its value', (env, named) => {
     expect(() => optionsFromEnv(env)).toThrow(ConfigError);
     expect(() => optionsFromEnv(env)).toThrow(named);
@@ -72,8 +77,17 @@ describe('stress options', () => {
     [['--seed', 'x'], '--seed="x"'],
     [['--frobnicate'], 'unknown flag "--frobnicate"'],
     [['--variant'], '--variant: missing value'],
+    [['--variant', ''], '--variant "": names no variant'],
   ])('bad flags %o are a ConfigError naming them', (args, named) => {
     expect(() => optionsFromArgs(args)).toThrow(ConfigError);
     expect(() => optionsFromArgs(args)).toThrow(named);
+  });
+
+  it('a flag replaces the variable it mirrors, and errors then name the flag', () => {
+    const env = optionsFromEnv({ LOCKSTRESS_VARIANT: 'a', LOCKSTRESS_SCENARIO: './x.js' });
+    expect(resolveStressOptions(mergeOptions(env, {})).origins).toEqual({ variants: 'LOCKSTRESS_VARIANT', scenario: 'LOCKSTRESS_SCENARIO' });
+    const merged = resolveStressOptions(mergeOptions(env, optionsFromArgs(['--variant', 'b'])));
+    expect(merged.variants).toEqual(['b']);
+    expect(merged.origins).toEqual({ variants: '--variant', scenario: 'LOCKSTRESS_SCENARIO' });
   });
 });

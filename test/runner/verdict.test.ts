@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FindingKind } from '../../src/finding-kinds.js';
 import type { Finding } from '../../src/runner/findings.js';
-import { FindingCollector, expectationMet, formatExpectation } from '../../src/runner/verdict.js';
+import { type StatusInputs, FindingCollector, decideStatus, expectationMet, formatExpectation } from '../../src/runner/verdict.js';
 import { canonicalCycleKey } from '../../src/runner/run-stress.js';
 
 const kinds = (...k: FindingKind[]): Set<FindingKind> => new Set(k);
@@ -51,5 +51,45 @@ describe('verdicts', () => {
       canonicalCycleKey(['group_lock', 'dev_set->lock', 'kvm->lock']),
     );
     expect(canonicalCycleKey(['a', 'b', 'c'])).not.toBe(canonicalCycleKey(['a', 'c', 'b']));
+  });
+});
+
+describe('the status rule', () => {
+  const base: StatusInputs = {
+    expect: 'clean',
+    seen: kinds(),
+    rounds: 100,
+    minRounds: 20,
+    stoppedBy: 'duration',
+    errors: 0,
+    threads: 4,
+    minThreads: 1,
+  };
+  const status = (over: Partial<StatusInputs>): string => decideStatus({ ...base, ...over });
+
+  it('a clean variant passes only after the minimum rounds', () => {
+    expect(status({})).toBe('pass');
+    expect(status({ rounds: 19 })).toBe('inconclusive');
+  });
+
+  it('one round with a finding is enough to fail a clean variant', () => {
+    expect(status({ rounds: 1, seen: kinds('deadlock') })).toBe('fail');
+  });
+
+  it('a broken variant that showed its bug passes at once, and fails only after enough rounds without it', () => {
+    const expect_ = ['refcount-leak'] as const;
+    expect(status({ expect: expect_, rounds: 1, seen: kinds('refcount-leak') })).toBe('pass');
+    expect(status({ expect: expect_, rounds: 3 })).toBe('inconclusive');
+    expect(status({ expect: expect_, rounds: 20 })).toBe('fail');
+  });
+
+  it('fewer threads than the variant needs is skipped, not a failure it could not avoid', () => {
+    expect(status({ expect: ['deadlock'], threads: 1, minThreads: 2, seen: kinds('lock-order-cycle') })).toBe('skipped');
+  });
+
+  it('errors fail, and an interruption is its own status', () => {
+    expect(status({ errors: 1 })).toBe('fail');
+    expect(status({ stoppedBy: 'interrupted', rounds: 2 })).toBe('interrupted');
+    expect(status({ stoppedBy: 'interrupted', rounds: 2, seen: kinds('deadlock') })).toBe('fail');
   });
 });

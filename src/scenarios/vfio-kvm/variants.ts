@@ -16,10 +16,20 @@ import {
   mutant,
 } from './version.js';
 
-function variant(name: string, description: string, expect: Expectation, version: KernelVersion, plan: Plan): Variant {
+function variant(
+  name: string,
+  description: string,
+  expect: Expectation,
+  version: KernelVersion,
+  plan: Plan,
+  minThreads = 1,
+): Variant {
   const { ops, setup, finish } = makeOperations(version);
-  return { name, description, expect, ops, plan, setup, finish };
+  return { name, description, expect, ops, plan, setup, finish, minThreads };
 }
+
+/** A bug that needs two paths at once: one thread can never show it (a race or an ABBA). */
+const kRace = 2;
 
 /** Every schedule: what a correct kernel must survive. */
 export const kAllSchedules: readonly Schedule[] = Object.values(SCHEDULE);
@@ -49,6 +59,7 @@ export const kVariants: readonly Variant[] = [
     ['deadlock', 'lock-order-cycle'],
     kVersionB,
     planOf(SCHEDULE.abba),
+    kRace,
   ),
   variant(
     'fix-v2',
@@ -110,6 +121,7 @@ export const kVariants: readonly Variant[] = [
     ['inc-on-zero'],
     mutant({ unsafeGet: true }, kVersionDDestroy),
     planOf(SCHEDULE.destroyVsOpen),
+    kRace,
   ),
   variant(
     'unlocked-read',
@@ -119,6 +131,7 @@ export const kVariants: readonly Variant[] = [
     [['use-after-free', 'inc-on-zero']],
     mutant({ unlockedRead: true }),
     planOf(SCHEDULE.delVsOpen),
+    kRace,
   ),
   variant(
     'set-kvm-group-lock',
@@ -128,6 +141,7 @@ export const kVariants: readonly Variant[] = [
     ['deadlock', 'lock-order-cycle'],
     mutant({}, { ...kVersionD, setKvmLock: 'group_lock' }),
     planOf(SCHEDULE.abba),
+    kRace,
   ),
   variant(
     'add-race',
@@ -137,6 +151,7 @@ export const kVariants: readonly Variant[] = [
     ['use-after-free'],
     mutant({}, { ...kVersionD, addSetsKvmUnderKvLock: false }),
     planOf(SCHEDULE.addVsDel),
+    kRace,
   ),
   variant(
     'get-every-open',
@@ -154,5 +169,6 @@ export const kVariants: readonly Variant[] = [
     [['refcount-underflow', 'use-after-free']],
     mutant({ unlockedOpenCount: true }),
     planOf(SCHEDULE.closeVsOpen),
+    kRace,
   ),
 ];
