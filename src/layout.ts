@@ -142,8 +142,13 @@ export const kThreadHeldClassMask = 5;
 export const kThreadCurrentOp = 6;
 /** Bumped at every operation start, so the main thread can tell two runs of one op apart. */
 export const kThreadOpEpoch = 7;
+/**
+ * Bumped before each wait is published (kThreadWaitingLock): one value per wait, so the watchdog
+ * can tell that a thread stayed in the same wait between two reads (see wait-for-graph.ts).
+ */
+export const kThreadWaitEpoch = 8;
 /** First held-stack entry. Entry i is at kThreadHeld + i * kHeldWords. */
-export const kThreadHeld = 8;
+export const kThreadHeld = 10;
 export const kHeldLock = 0;
 export const kHeldSite = 1;
 export const kHeldSinceUs = 2;

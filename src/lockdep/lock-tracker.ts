@@ -45,6 +45,7 @@ import {
   kThreadDepth,
   kThreadHeldClassMask,
   kThreadOpEpoch,
+  kThreadWaitEpoch,
   kThreadWaitingLock,
   kThreadWaitingSinceUs,
   kThreadWaitingSite,
@@ -118,21 +119,34 @@ export class LockTracker implements LockObserver {
     i32[stat] = (i32[stat] ?? 0) + 1;
     Atomics.store(i32, base + kThreadWaitingSite, this.site(site));
     Atomics.store(i32, base + kThreadWaitingSinceUs, now);
-    // Published last: the watchdog reads the lock first, then trusts site and since.
+    Atomics.add(i32, base + kThreadWaitEpoch, 1);
+    // Published last: the watchdog reads the lock first, then trusts site, since and epoch.
     Atomics.store(i32, base + kThreadWaitingLock, lockId + 1);
     return now;
   }
 
+  /**
+   * The publication order, and why the watchdog never sees a thread wait on a lock it holds unless
+   * it really does (a recursive acquire):
+   * 1. `contended` bumps the wait epoch, then publishes "waiting for L" (seq-cst stores);
+   * 2. the lock word changes owner to this thread (the primitive's CAS);
+   * 3. here: "waiting" is cleared first (seq-cst), and only then is L pushed on the held stack.
+   * So at no instant is L both in the held stack and the waited-for lock of the same wait. Between
+   * 2 and 3 the lock word names this thread as the owner of the lock it waits for, with L not in
+   * its held stack: findWaitCycles ignores exactly that self-edge. The held stack only changes
+   * while the thread is not waiting, so a reader that sees the same (lock, epoch) before and after
+   * reading the held stack read a stack that did not move (readWaitStates).
+   */
   acquired(lockId: number, site: string, waitStartUs: number): void {
     const cls = this.lockClass(lockId);
     // A wait was timed anyway; otherwise time one acquisition in kHoldSampleEvery.
     const timed = waitStartUs >= 0 || (this.acquisitions++ & (kHoldSampleEvery - 1)) === 0;
     const now = timed ? this.memory.nowUs() : -1;
-    this.push(lockId, cls, site, now);
     if (waitStartUs >= 0) {
       Atomics.store(this.i32, this.base + kThreadWaitingLock, 0);
       raiseMax(this.i32, classBase(this.memory.layout, cls) + kClassMaxWaitUs, now - waitStartUs);
     }
+    this.push(lockId, cls, site, now);
     if (this.i32[this.base + kThreadCurrentOp] !== 0) this.sampleOverlap();
   }
 

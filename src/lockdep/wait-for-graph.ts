@@ -7,9 +7,13 @@
  * Each thread waits for at most one lock and each lock has at most one owner, so the graph has
  * out-degree at most 1 and every cycle is found by following the pointers.
  *
- * A snapshot is not atomic: a thread may move between two reads. The watchdog therefore reports a
- * cycle only once two snapshots a few ms apart show the same cycle (sameCycle), with the same wait
- * start times, which a thread that moved on cannot reproduce.
+ * A snapshot is not atomic: a thread may move between two reads. Per thread, readWaitStates reads
+ * (waiting lock, wait epoch), then the held stack, then (waiting lock, wait epoch) again; the held
+ * stack only changes while its thread is not waiting (lock-tracker.ts, `acquired`), so when both
+ * reads agree the stack read belongs to that wait, and when they differ the thread is moving and
+ * counts as not waiting. Across threads, the watchdog reports a cycle only once two snapshots a few
+ * ms apart show the same cycle with the same wait epochs (sameCycle): every thread in it stayed in
+ * one wait for the whole interval, and a thread that waits holds its locks still.
  *
  * Kernel analogue: the hung-task detector (khungtaskd) plus debug_show_all_locks(); the kernel has
  * no wait-for cycle check, but lockdep's splat tells the same story ahead of time.
@@ -23,6 +27,7 @@ import {
   kMaxHeldLocks,
   kThreadCurrentOp,
   kThreadDepth,
+  kThreadWaitEpoch,
   kThreadWaitingLock,
   kThreadWaitingSinceUs,
   kThreadWaitingSite,
@@ -37,7 +42,7 @@ export interface ThreadWaitState {
   /** Held stack, oldest first. */
   held: Array<{ lockId: number; site: string; sinceUs: number }>;
   /** The lock it is blocked on, or null. `owner` is the owning thread's index, or -1. */
-  waitingFor: { lockId: number; site: string; sinceUs: number; owner: number } | null;
+  waitingFor: { lockId: number; site: string; sinceUs: number; owner: number; epoch: number } | null;
   /** Operation index it is running, or -1 between operations. */
   op: number;
 }
@@ -57,6 +62,9 @@ export function readWaitStates(memory: SharedMemory, strings: StringTable, threa
   const states: ThreadWaitState[] = [];
   for (let thread = 0; thread < threads; thread++) {
     const base = threadBase(layout, thread);
+    // The tracker publishes the lock last, so read it first and then trust site, since and epoch.
+    const waitingLock = Atomics.load(i32, base + kThreadWaitingLock) - 1;
+    const epoch = Atomics.load(i32, base + kThreadWaitEpoch);
     const depth = Math.min(Math.max(Atomics.load(i32, base + kThreadDepth), 0), kMaxHeldLocks);
     const held: ThreadWaitState['held'] = [];
     for (let d = 0; d < depth; d++) {
@@ -67,16 +75,18 @@ export function readWaitStates(memory: SharedMemory, strings: StringTable, threa
         sinceUs: Atomics.load(i32, entry + kHeldSinceUs),
       });
     }
-    // The tracker publishes the lock last, so read it first and then trust site and start time.
-    const waitingLock = Atomics.load(i32, base + kThreadWaitingLock) - 1;
+    // Same wait before and after the held stack was read, or the thread is moving: not waiting.
+    const steady =
+      Atomics.load(i32, base + kThreadWaitingLock) - 1 === waitingLock && Atomics.load(i32, base + kThreadWaitEpoch) === epoch;
     const waitingFor =
-      waitingLock < 0
+      waitingLock < 0 || !steady
         ? null
         : {
             lockId: waitingLock,
             site: strings.lookup(Atomics.load(i32, base + kThreadWaitingSite)),
             sinceUs: Atomics.load(i32, base + kThreadWaitingSinceUs),
             owner: lockOwnerOf(memory, waitingLock),
+            epoch,
           };
     states.push({ thread, held, waitingFor, op: Atomics.load(i32, base + kThreadCurrentOp) - 1 });
   }
@@ -118,7 +128,7 @@ export function findWaitCycles(states: readonly ThreadWaitState[]): WaitCycle[] 
   return cycles.sort((a, b) => (a.threads[0]?.thread ?? 0) - (b.threads[0]?.thread ?? 0));
 }
 
-/** Same threads, waiting for the same locks since the same instants (so nobody moved between). */
+/** Same threads, in the same waits (lock, epoch, start and owner), so nobody moved between. */
 export function sameCycle(a: WaitCycle, b: WaitCycle): boolean {
   if (a.threads.length !== b.threads.length) return false;
   const first = a.threads[0];
@@ -134,6 +144,7 @@ export function sameCycle(a: WaitCycle, b: WaitCycle): boolean {
       y.waitingFor !== null &&
       x.waitingFor.lockId === y.waitingFor.lockId &&
       x.waitingFor.sinceUs === y.waitingFor.sinceUs &&
+      x.waitingFor.epoch === y.waitingFor.epoch &&
       x.waitingFor.owner === y.waitingFor.owner
     );
   });

@@ -11,7 +11,7 @@ function waiter(thread: number, holds: number[], waitsFor: number | null, owner:
   return {
     thread,
     held: holds.map((lockId) => ({ lockId, site: `hold_${lockId}`, sinceUs: 10 })),
-    waitingFor: waitsFor === null ? null : { lockId: waitsFor, site: `wait_${waitsFor}`, sinceUs, owner },
+    waitingFor: waitsFor === null ? null : { lockId: waitsFor, site: `wait_${waitsFor}`, sinceUs, owner, epoch: 1 },
     op: thread,
   };
 }
@@ -95,7 +95,7 @@ describe('wait-for cycles: a thread that just won its lock', () => {
     const winner = {
       thread: 2,
       held: [],
-      waitingFor: { lockId: 7, site: 'vfio_device_group_open', sinceUs: 10, owner: 2 },
+      waitingFor: { lockId: 7, site: 'vfio_device_group_open', sinceUs: 10, owner: 2, epoch: 1 },
       op: 0,
     };
     expect(findWaitCycles([winner])).toEqual([]);
