@@ -42,3 +42,23 @@ export class WaitTimeout extends LockstressError {
     super('EWAITTIMEOUT', `${what}: still waiting after ${ms} ms`);
   }
 }
+
+/**
+ * A fixed capacity of lockstress was passed (lock classes, held locks, edges, strings). The
+ * message names the limit and the value, in one line; the CLI exits 2, as for bad input.
+ */
+export class LimitError extends LockstressError {
+  constructor(message: string) {
+    super('ELIMIT', message);
+  }
+}
+
+/**
+ * A mistake in scenario code found while it runs: an unknown lock, refcount, word or slot name,
+ * an op that is not defined. The message names the scenario's own words and lists what exists.
+ */
+export class ScenarioError extends LockstressError {
+  constructor(message: string) {
+    super('ESCENARIO', message);
+  }
+}
