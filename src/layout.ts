@@ -147,6 +147,12 @@ export const kThreadOpEpoch = 7;
  * can tell that a thread stayed in the same wait between two reads (see wait-for-graph.ts).
  */
 export const kThreadWaitEpoch = 8;
+/**
+ * Bumped (plain store, by its thread only) at every scheduling point: lock, unlock, shared word,
+ * refcount and object operations, wait slices. The watchdog tells a runaway op by a progress word
+ * that stops moving while the thread is inside an op and not waiting.
+ */
+export const kThreadProgress = 9;
 /** First held-stack entry. Entry i is at kThreadHeld + i * kHeldWords. */
 export const kThreadHeld = 10;
 export const kHeldLock = 0;

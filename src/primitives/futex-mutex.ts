@@ -37,12 +37,13 @@
 import { type SharedMemory, kLockState, lockBase, wallClockMs } from '../layout.js';
 import { ProtocolError } from '../errors.js';
 import type { LockObserver } from './lock-observer.js';
-import { waitSlice } from './bounded-wait.js';
+import { type SchedulePolicy, kFreeRunning } from './schedule-policy.js';
+import { type LockPrimitive, acquireTracked, releaseTracked, tryAcquireTracked } from './tracked-lock.js';
 
 /** Loads before the first sleep: a short critical section usually ends within this. */
 const kSpinsBeforeSleep = 64;
 
-export class FutexMutex {
+export class FutexMutex implements LockPrimitive {
   private readonly i32: Int32Array;
   private readonly stateIndex: number;
   /** `owner << 1` for this thread: the whole word when it holds the lock with no waiters. */
@@ -53,12 +54,14 @@ export class FutexMutex {
    * @param id lock id (its record in the lock table)
    * @param thread the calling thread's index; a view is made per thread
    * @param observer the lock tracker, or null for tracking off
+   * @param schedule where its waits sleep (the schedule seam)
    */
   constructor(
     private readonly memory: SharedMemory,
     readonly id: number,
     readonly thread: number,
     private readonly observer: LockObserver | null = null,
+    private readonly schedule: SchedulePolicy = kFreeRunning,
   ) {
     this.i32 = memory.i32;
     this.stateIndex = lockBase(memory.layout, id) + kLockState;
@@ -66,23 +69,34 @@ export class FutexMutex {
   }
 
   lock(site = ''): void {
-    if (this.observer !== null) return this.lockTracked(this.observer, site);
+    if (this.observer !== null) return acquireTracked(this, this.observer, site);
     if (Atomics.compareExchange(this.i32, this.stateIndex, 0, this.mine) === 0) return;
-    this.lockSlow();
+    this.waitAcquire();
   }
 
   tryLock(site = ''): boolean {
-    const taken = Atomics.compareExchange(this.i32, this.stateIndex, 0, this.mine) === 0;
-    if (taken && this.observer !== null) this.observer.acquiredByTry(this.id, site);
-    return taken;
+    if (this.observer !== null) return tryAcquireTracked(this, this.observer, site);
+    return this.tryAcquire();
   }
 
   unlock(site = ''): void {
-    if (this.observer !== null && !this.observer.willRelease(this.id, site)) return;
+    if (this.observer !== null) return releaseTracked(this, this.observer, site);
+    this.release();
+  }
+
+  fastAcquire(): boolean {
+    return Atomics.compareExchange(this.i32, this.stateIndex, 0, this.mine) === 0;
+  }
+
+  tryAcquire(): boolean {
+    return Atomics.compareExchange(this.i32, this.stateIndex, 0, this.mine) === 0;
+  }
+
+  release(): void {
     const seen = Atomics.compareExchange(this.i32, this.stateIndex, this.mine, 0);
     if (seen === this.mine) return;
     if (seen >> 1 !== this.thread + 1) {
-      // With a tracker this was already reported and we returned above; without one it is a bug.
+      // With a tracker the misuse was reported and the release skipped; without one it is a bug.
       throw new ProtocolError(
         `unlock of mutex ${this.id} by thread ${this.thread}, which does not hold it (owner ${(seen >> 1) - 1})`,
       );
@@ -105,18 +119,8 @@ export class FutexMutex {
     return (Atomics.load(this.i32, this.stateIndex) >> 1) - 1;
   }
 
-  private lockTracked(observer: LockObserver, site: string): void {
-    observer.willAcquire(this.id, site);
-    if (Atomics.compareExchange(this.i32, this.stateIndex, 0, this.mine) === 0) {
-      observer.acquired(this.id, site, -1);
-      return;
-    }
-    const waitStart = observer.contended(this.id, site);
-    this.lockSlow();
-    observer.acquired(this.id, site, waitStart);
-  }
-
-  private lockSlow(): void {
+  /** The contended path: spin a little, then sleep with the waiters bit set. */
+  waitAcquire(): void {
     const { i32, stateIndex } = this;
     for (let spin = 0; spin < kSpinsBeforeSleep; spin++) {
       if (Atomics.load(i32, stateIndex) === 0 && Atomics.compareExchange(i32, stateIndex, 0, this.mine) === 0) {
@@ -141,7 +145,7 @@ export class FutexMutex {
         seen |= 1;
       }
       // Sleeps only while the word is exactly what we saw; 'not-equal' and 'ok' both mean re-read.
-      waitSlice(this.memory, stateIndex, seen, started, `mutex ${this.id}`);
+      this.schedule.wait(this.memory, stateIndex, seen, started, `mutex ${this.id}`);
       seen = Atomics.load(i32, stateIndex);
     }
   }

@@ -29,6 +29,7 @@ import {
   lockBase,
   threadStatBase,
 } from '../layout.js';
+import { lockKindByCode } from './lock-kinds.js';
 import type { StringTable } from './string-table.js';
 
 export interface LockClassStats {
@@ -70,7 +71,7 @@ export class LockTable {
     }
     const id = this.lockCount++;
     const base = lockBase(layout, id);
-    Atomics.store(i32, base + kLockClass, this.defineClass(className, kind === LockKind.Mutex));
+    Atomics.store(i32, base + kLockClass, this.defineClass(className, lockKindByCode(kind)?.sleeps ?? true));
     Atomics.store(i32, base + kLockKind, kind);
     Atomics.store(i32, base + kLockName, this.strings.intern(instanceName));
     return id;
@@ -132,17 +133,7 @@ export function classCount(memory: SharedMemory): number {
 
 /** Owner thread of any kind of lock, or -1. */
 export function lockOwnerOf(memory: SharedMemory, lockId: number): number {
-  const base = lockBase(memory.layout, lockId);
-  switch (lockKindOf(memory, lockId)) {
-    case LockKind.Mutex:
-      return (Atomics.load(memory.i32, base + kLockState) >> 1) - 1;
-    case LockKind.SpinLock:
-      return Atomics.load(memory.i32, base + kLockState) - 1;
-    case LockKind.TicketSpinLock:
-      return Atomics.load(memory.i32, base + kLockOwner) - 1;
-    default:
-      return -1;
-  }
+  return lockKindByCode(lockKindOf(memory, lockId))?.ownerOf(memory, lockId) ?? -1;
 }
 
 export function readClassStats(memory: SharedMemory, strings: StringTable): LockClassStats[] {

@@ -27,7 +27,8 @@
 import { type SharedMemory, kLockState, lockBase, wallClockMs } from '../layout.js';
 import { ProtocolError } from '../errors.js';
 import type { LockObserver } from './lock-observer.js';
-import { waitSlice } from './bounded-wait.js';
+import { type SchedulePolicy, kFreeRunning } from './schedule-policy.js';
+import { type LockPrimitive, acquireTracked, releaseTracked, tryAcquireTracked } from './tracked-lock.js';
 import { spinPause } from './spin-pause.js';
 
 /** Largest backoff, in pause iterations. */
@@ -37,7 +38,7 @@ export const kSpinsBeforeYield = 16;
 /** A yield sleeps this long (50 µs). */
 export const kYieldMs = 0.05;
 
-export class SpinLock {
+export class SpinLock implements LockPrimitive {
   private readonly i32: Int32Array;
   private readonly stateIndex: number;
   private readonly mine: number;
@@ -47,6 +48,7 @@ export class SpinLock {
     readonly id: number,
     readonly thread: number,
     private readonly observer: LockObserver | null = null,
+    private readonly schedule: SchedulePolicy = kFreeRunning,
   ) {
     this.i32 = memory.i32;
     this.stateIndex = lockBase(memory.layout, id) + kLockState;
@@ -54,25 +56,29 @@ export class SpinLock {
   }
 
   lock(site = ''): void {
-    const observer = this.observer;
-    if (observer !== null) observer.willAcquire(this.id, site);
-    if (Atomics.compareExchange(this.i32, this.stateIndex, 0, this.mine) === 0) {
-      if (observer !== null) observer.acquired(this.id, site, -1);
-      return;
-    }
-    const waitStart = observer !== null ? observer.contended(this.id, site) : -1;
-    this.lockSlow();
-    if (observer !== null) observer.acquired(this.id, site, waitStart);
+    if (this.observer !== null) return acquireTracked(this, this.observer, site);
+    if (!this.fastAcquire()) this.waitAcquire();
   }
 
   tryLock(site = ''): boolean {
-    const taken = Atomics.compareExchange(this.i32, this.stateIndex, 0, this.mine) === 0;
-    if (taken && this.observer !== null) this.observer.acquiredByTry(this.id, site);
-    return taken;
+    if (this.observer !== null) return tryAcquireTracked(this, this.observer, site);
+    return this.tryAcquire();
   }
 
   unlock(site = ''): void {
-    if (this.observer !== null && !this.observer.willRelease(this.id, site)) return;
+    if (this.observer !== null) return releaseTracked(this, this.observer, site);
+    this.release();
+  }
+
+  fastAcquire(): boolean {
+    return Atomics.compareExchange(this.i32, this.stateIndex, 0, this.mine) === 0;
+  }
+
+  tryAcquire(): boolean {
+    return Atomics.compareExchange(this.i32, this.stateIndex, 0, this.mine) === 0;
+  }
+
+  release(): void {
     const seen = Atomics.compareExchange(this.i32, this.stateIndex, this.mine, 0);
     if (seen !== this.mine) {
       throw new ProtocolError(
@@ -92,7 +98,8 @@ export class SpinLock {
     return Atomics.load(this.i32, this.stateIndex) - 1;
   }
 
-  private lockSlow(): void {
+  /** Test-and-test-and-set with exponential backoff, then short sleeps on the word. */
+  waitAcquire(): void {
     const { i32, stateIndex, mine } = this;
     let backoff = 1;
     let rounds = 0;
@@ -109,7 +116,7 @@ export class SpinLock {
         continue;
       }
       if (started === 0) started = wallClockMs();
-      waitSlice(this.memory, stateIndex, seen, started, `spinlock ${this.id}`, kYieldMs);
+      this.schedule.wait(this.memory, stateIndex, seen, started, `spinlock ${this.id}`, kYieldMs);
     }
   }
 }

@@ -29,22 +29,26 @@
 import { type SharedMemory, kLockNextTicket, kLockOwner, kLockSleepers, kLockState, lockBase, wallClockMs } from '../layout.js';
 import { ProtocolError } from '../errors.js';
 import type { LockObserver } from './lock-observer.js';
-import { waitSlice } from './bounded-wait.js';
+import { type SchedulePolicy, kFreeRunning } from './schedule-policy.js';
+import { type LockPrimitive, acquireTracked, releaseTracked, tryAcquireTracked } from './tracked-lock.js';
 import { spinPause } from './spin-pause.js';
 import { kMaxBackoff, kSpinsBeforeYield, kYieldMs } from './spin-lock.js';
 
-export class TicketSpinLock {
+export class TicketSpinLock implements LockPrimitive {
   private readonly i32: Int32Array;
   private readonly servedIndex: number;
   private readonly nextIndex: number;
   private readonly ownerIndex: number;
   private readonly sleepersIndex: number;
+  /** The ticket a failed fastAcquire took, for waitAcquire. */
+  private ticket = 0;
 
   constructor(
     private readonly memory: SharedMemory,
     readonly id: number,
     readonly thread: number,
     private readonly observer: LockObserver | null = null,
+    private readonly schedule: SchedulePolicy = kFreeRunning,
   ) {
     this.i32 = memory.i32;
     const base = lockBase(memory.layout, id);
@@ -55,31 +59,45 @@ export class TicketSpinLock {
   }
 
   lock(site = ''): void {
-    const observer = this.observer;
-    if (observer !== null) observer.willAcquire(this.id, site);
-    const ticket = Atomics.add(this.i32, this.nextIndex, 1);
-    if (Atomics.load(this.i32, this.servedIndex) === ticket) {
-      Atomics.store(this.i32, this.ownerIndex, this.thread + 1);
-      if (observer !== null) observer.acquired(this.id, site, -1);
-      return;
-    }
-    const waitStart = observer !== null ? observer.contended(this.id, site) : -1;
-    this.waitForTurn(ticket);
-    Atomics.store(this.i32, this.ownerIndex, this.thread + 1);
-    if (observer !== null) observer.acquired(this.id, site, waitStart);
+    if (this.observer !== null) return acquireTracked(this, this.observer, site);
+    if (!this.fastAcquire()) this.waitAcquire();
   }
 
   tryLock(site = ''): boolean {
+    if (this.observer !== null) return tryAcquireTracked(this, this.observer, site);
+    return this.tryAcquire();
+  }
+
+  unlock(site = ''): void {
+    if (this.observer !== null) return releaseTracked(this, this.observer, site);
+    this.release();
+  }
+
+  /** Takes a ticket; true if it is being served already. Otherwise waitAcquire waits for it. */
+  fastAcquire(): boolean {
+    const ticket = Atomics.add(this.i32, this.nextIndex, 1);
+    if (Atomics.load(this.i32, this.servedIndex) === ticket) {
+      Atomics.store(this.i32, this.ownerIndex, this.thread + 1);
+      return true;
+    }
+    this.ticket = ticket;
+    return false;
+  }
+
+  waitAcquire(): void {
+    this.waitForTurn(this.ticket);
+    Atomics.store(this.i32, this.ownerIndex, this.thread + 1);
+  }
+
+  tryAcquire(): boolean {
     const served = Atomics.load(this.i32, this.servedIndex);
     // Take a ticket only if it would be served at once.
     if (Atomics.compareExchange(this.i32, this.nextIndex, served, (served + 1) | 0) !== served) return false;
     Atomics.store(this.i32, this.ownerIndex, this.thread + 1);
-    if (this.observer !== null) this.observer.acquiredByTry(this.id, site);
     return true;
   }
 
-  unlock(site = ''): void {
-    if (this.observer !== null && !this.observer.willRelease(this.id, site)) return;
+  release(): void {
     const owner = this.ownerThread();
     if (owner !== this.thread) {
       throw new ProtocolError(
@@ -117,7 +135,7 @@ export class TicketSpinLock {
       if (started === 0) started = wallClockMs();
       Atomics.add(i32, this.sleepersIndex, 1);
       try {
-        waitSlice(this.memory, servedIndex, served, started, `ticket spinlock ${this.id}`, kYieldMs);
+        this.schedule.wait(this.memory, servedIndex, served, started, `ticket spinlock ${this.id}`, kYieldMs);
       } finally {
         Atomics.sub(i32, this.sleepersIndex, 1);
       }

@@ -13,7 +13,8 @@
 import type { FindingKind } from '../finding-kinds.js';
 
 /** How a lock behaves: `mutex` sleeps (FutexMutex); the spinlocks never sleep. */
-export type LockKindName = 'mutex' | 'spinlock' | 'ticket-spinlock';
+export type { LockKindName } from '../primitives/lock-kinds.js';
+import type { LockKindName } from '../primitives/lock-kinds.js';
 
 export interface LockDeclaration {
   /** The lock class lockdep reasons about, e.g. `group_lock`. Several instances may share one. */

@@ -19,16 +19,17 @@ import {
   wallClockMs,
   wordIndex,
 } from '../layout.js';
-import { kWaitSliceMs, waitSlice } from '../primitives/bounded-wait.js';
+import { ScenarioError } from '../errors.js';
+import { kWaitSliceMs } from '../primitives/bounded-wait.js';
 import { FindingLog } from '../primitives/finding-log.js';
-import { FutexMutex } from '../primitives/futex-mutex.js';
+import { lockKindByName } from '../primitives/lock-kinds.js';
 import { LockTable } from '../primitives/lock-table.js';
 import { ObjectSlots } from '../primitives/object-slots.js';
 import { Refcount } from '../primitives/refcount.js';
-import { SpinLock } from '../primitives/spin-lock.js';
+import { type SchedulePolicy, kFreeRunning } from '../primitives/schedule-policy.js';
 import { StringTable } from '../primitives/string-table.js';
-import { TicketSpinLock } from '../primitives/ticket-spin-lock.js';
 import { LockTracker } from '../lockdep/lock-tracker.js';
+import { OsSchedule } from '../schedule/os-schedule.js';
 import type {
   Lock,
   LockKindName,
@@ -40,8 +41,6 @@ import type {
   Variant,
   WorldView,
 } from './contract.js';
-import { createRng, deriveSeed } from './rng.js';
-import type { Rng } from './contract.js';
 
 /** Ids of every named object, in declaration order. */
 export interface WorldIds {
@@ -64,17 +63,13 @@ export function assignIds(scenario: Scenario): WorldIds {
   return ids;
 }
 
-const kLockKindCode: Record<LockKindName, LockKind> = {
-  mutex: LockKind.Mutex,
-  spinlock: LockKind.SpinLock,
-  'ticket-spinlock': LockKind.TicketSpinLock,
-};
-
 /** Writes the lock and class records. Main thread, once per memory, before any worker attaches. */
 export function defineWorld(memory: SharedMemory, strings: StringTable, ids: WorldIds): void {
   const table = new LockTable(memory, strings);
   for (const [name, lock] of ids.locks) {
-    const id = table.defineLock(kLockKindCode[lock.kind], lock.className, name);
+    const kind = lockKindByName(lock.kind);
+    if (kind === undefined) throw new ScenarioError(`lock ${name}: unknown kind ${JSON.stringify(lock.kind)}`);
+    const id = table.defineLock(kind.code, lock.className, name);
     if (id !== lock.id) throw new Error(`lock ${name} got id ${id}, expected ${lock.id}`);
   }
   resetLockOrderGraph(memory);
@@ -123,6 +118,8 @@ export interface ContextOptions {
   seed: number;
   /** Jitter before locks and at `ctx.jitter()`. */
   jitter: boolean;
+  /** The schedule policy; default: the seeded `os` jitter ({@link OsSchedule}), or none for a world without jitter. */
+  schedule?: SchedulePolicy;
 }
 
 /** One thread's OpContext plus the handles the worker needs around it. */
@@ -145,39 +142,28 @@ export function createThreadWorld(
   const { thread, variant } = options;
   const log = new FindingLog(memory);
   const tracker = options.tracking ? new LockTracker(memory, strings, log, thread) : null;
+  const schedule =
+    options.schedule ?? (options.tracking || options.jitter ? new OsSchedule(memory, thread, options.seed, options.jitter) : kFreeRunning);
   let round = 0;
-  let rng: Rng = createRng(options.seed);
-  const yieldWord = new Int32Array(new SharedArrayBuffer(4));
-
-  const jitter = (): void => {
-    if (!options.jitter) return;
-    const r = rng.next();
-    if (r < 0.55) return;
-    if (r < 0.9) {
-      // Spin 2^k loads of a private word: keeps the core, shifts this thread by up to ~10 µs.
-      const n = 1 << rng.int(10);
-      for (let i = 0; i < n; i++) Atomics.load(yieldWord, 0);
-      return;
-    }
-    // Yield the core for 10-60 µs so the other threads on it run (2 cores, 4 threads).
-    Atomics.wait(yieldWord, 0, 0, 0.01 + rng.next() * 0.05);
-  };
 
   const locks: Record<string, Lock> = {};
   for (const [name, decl] of ids.locks) {
-    const inner =
-      decl.kind === 'mutex'
-        ? new FutexMutex(memory, decl.id, thread, tracker)
-        : decl.kind === 'spinlock'
-          ? new SpinLock(memory, decl.id, thread, tracker)
-          : new TicketSpinLock(memory, decl.id, thread, tracker);
+    const kind = lockKindByName(decl.kind);
+    if (kind === undefined) throw new ScenarioError(`lock ${name}: unknown kind ${JSON.stringify(decl.kind)}`);
+    const inner = kind.create(memory, decl.id, thread, tracker, schedule);
     locks[name] = {
       lock: (site) => {
-        jitter();
+        schedule.beforeLock();
         inner.lock(site);
       },
-      unlock: (site) => inner.unlock(site),
-      tryLock: (site) => inner.tryLock(site),
+      unlock: (site) => {
+        schedule.atSharedOp();
+        inner.unlock(site);
+      },
+      tryLock: (site) => {
+        schedule.beforeLock();
+        return inner.tryLock(site);
+      },
       assertHeld: (site) => inner.assertHeld(site),
     };
   }
@@ -188,9 +174,18 @@ export function createThreadWorld(
     refs[name] = {
       read: () => inner.read(),
       reset: (count, holder, site) => inner.reset(count, holder, site),
-      inc: (holder, site) => inner.inc(holder, site),
-      incNotZero: (holder, site) => inner.incNotZero(holder, site),
-      decAndTest: (holder, site) => inner.decAndTest(holder, site),
+      inc: (holder, site) => {
+        schedule.atSharedOp();
+        inner.inc(holder, site);
+      },
+      incNotZero: (holder, site) => {
+        schedule.atSharedOp();
+        return inner.incNotZero(holder, site);
+      },
+      decAndTest: (holder, site) => {
+        schedule.atSharedOp();
+        return inner.decAndTest(holder, site);
+      },
     };
   }
 
@@ -203,17 +198,23 @@ export function createThreadWorld(
     const at = wordIndex(memory.layout, index);
     // Writers notify, while anyone waits, so that handshake waiters (waitFor) wake at once.
     words[name] = {
-      get: () => Atomics.load(memory.i32, at),
+      get: () => {
+        schedule.atSharedOp();
+        return Atomics.load(memory.i32, at);
+      },
       set: (value) => {
+        schedule.atSharedOp();
         Atomics.store(memory.i32, at, value);
         wakeWaiters(at);
       },
       cas: (expected, value) => {
+        schedule.atSharedOp();
         const seen = Atomics.compareExchange(memory.i32, at, expected, value);
         if (seen === expected) wakeWaiters(at);
         return seen;
       },
       add: (delta) => {
+        schedule.atSharedOp();
         const before = Atomics.add(memory.i32, at, delta);
         wakeWaiters(at);
         return before;
@@ -230,7 +231,7 @@ export function createThreadWorld(
             if (seen === value) return true;
             const left = timeoutMs - (wallClockMs() - started);
             if (left <= 0) return false;
-            waitSlice(memory, at, seen, started, `word ${name}`, Math.min(left, kWaitSliceMs));
+            schedule.wait(memory, at, seen, started, `word ${name}`, Math.min(left, kWaitSliceMs));
           }
         } finally {
           Atomics.sub(memory.i32, waiters, 1);
@@ -243,11 +244,18 @@ export function createThreadWorld(
   const objects: Objects = {
     create: (slot, type, site) => {
       const index = ids.slots.get(slot);
-      if (index === undefined) throw new RangeError(`unknown object slot ${slot}`);
+      if (index === undefined) throw unknownName(scenario, 'object slot', 'ctx.objects.create', slot, ids.slots.keys());
+      schedule.atSharedOp();
       return slots.create(index, type, site);
     },
-    access: (pointer, site) => slots.access(pointer, site),
-    free: (pointer, site) => slots.free(pointer, site),
+    access: (pointer, site) => {
+      schedule.atSharedOp();
+      return slots.access(pointer, site);
+    },
+    free: (pointer, site) => {
+      schedule.atSharedOp();
+      slots.free(pointer, site);
+    },
     isLive: (pointer) => slots.isLive(pointer),
   };
 
@@ -257,13 +265,13 @@ export function createThreadWorld(
       return round;
     },
     variant: variant.name,
-    locks,
-    refs,
-    words,
+    locks: guardNames(scenario, 'lock', 'ctx.locks', locks),
+    refs: guardNames(scenario, 'refcount', 'ctx.refs', refs),
+    words: guardNames(scenario, 'word', 'ctx.words', words),
     objects,
     mightSleep: (site) => tracker?.mightSleep(site),
     invariant: (message) => log.record('invariant', thread, strings.intern(message)),
-    jitter,
+    jitter: () => schedule.jitter(),
   };
 
   const table = { ...scenario.ops, ...(variant.ops ?? {}) };
@@ -272,10 +280,35 @@ export function createThreadWorld(
     tracker,
     startRound(n) {
       round = n;
-      rng = createRng(deriveSeed(options.seed, n, thread));
+      schedule.startRound(n);
     },
     operation: (name) => table[name],
   };
+}
+
+/**
+ * Makes a name table whose unknown names throw a {@link ScenarioError} that names the mistake
+ * and lists the declared names, instead of handing scenario code `undefined`. The declared names
+ * are own properties, so a lookup of one never reaches the guard (a proxy on the prototype): the
+ * hot path costs what a plain object costs.
+ */
+function guardNames<T>(scenario: Scenario, what: string, expression: string, table: Record<string, T>): Record<string, T> {
+  const declared = Object.keys(table);
+  const guard = new Proxy(Object.create(null) as object, {
+    get(_target, key) {
+      // Symbols and promise/JSON probes are asked of any object; they are not scenario names.
+      if (typeof key !== 'string' || key === 'then' || key === 'toJSON') return undefined;
+      throw unknownName(scenario, what, expression, key, declared);
+    },
+  });
+  return Object.setPrototypeOf({ ...table }, guard) as Record<string, T>;
+}
+
+function unknownName(scenario: Scenario, what: string, expression: string, name: string, declared: Iterable<string>): ScenarioError {
+  const list = [...declared];
+  return new ScenarioError(
+    `${expression}[${JSON.stringify(name)}]: no ${what} ${JSON.stringify(name)} in scenario ${scenario.name} (declared: ${list.length === 0 ? 'none' : list.join(', ')})`,
+  );
 }
 
 /** The read-only view the arbiter gives to `invariants`. */
@@ -293,12 +326,12 @@ export function createWorldView(
     variant,
     words: (name) => {
       const index = ids.words.get(name);
-      if (index === undefined) throw new RangeError(`unknown word ${name}`);
+      if (index === undefined) throw new ScenarioError(`view.words(${JSON.stringify(name)}): no word ${JSON.stringify(name)} (declared: ${[...ids.words.keys()].join(', ') || 'none'})`);
       return Atomics.load(memory.i32, wordIndex(memory.layout, index));
     },
     refcount: (name) => {
       const ref = ids.refcounts.get(name);
-      if (ref === undefined) throw new RangeError(`unknown refcount ${name}`);
+      if (ref === undefined) throw new ScenarioError(`view.refcount(${JSON.stringify(name)}): no refcount ${JSON.stringify(name)} (declared: ${[...ids.refcounts.keys()].join(', ') || 'none'})`);
       return new Refcount(memory, ref.id, 0, log, null).read();
     },
     isLive: (pointer) => slots.isLive(pointer),

@@ -1,0 +1,86 @@
+/**
+ * The `os` schedule policy of a stress round: the operating system interleaves the threads, and a
+ * seeded jitter before each lock (and at `ctx.jitter()`) shifts them against each other to widen
+ * race windows. The jitter of a round is derived from (seed, round, thread), so a seed replays the
+ * same pauses (not the same OS decisions).
+ *
+ * Every scheduling point also bumps the thread's progress word (kThreadProgress), which the
+ * watchdog reads to tell a thread that loops without ever reaching a lock, a shared operation or a
+ * wait (a runaway op) from one that merely runs long.
+ */
+import { type SharedMemory, kThreadProgress, threadBase } from '../layout.js';
+import { type SchedulePolicy, type WaitResult } from '../primitives/schedule-policy.js';
+import { waitSlice } from '../primitives/bounded-wait.js';
+import type { Rng } from '../scenarios/contract.js';
+import { createRng, deriveSeed } from '../scenarios/rng.js';
+
+/** Chance that a scheduling point does not pause at all. */
+const kNoPause = 0.55;
+/** Chance (cumulative) of a spin; the rest yield the core. */
+const kSpinBelow = 0.9;
+/** Longest spin: 2^kMaxSpinLog2 loads of a private word (about 10 µs here). */
+const kMaxSpinLog2 = 10;
+/** A yield sleeps this long, plus up to kYieldSpreadMs more, so other threads on the core run. */
+const kYieldMinMs = 0.01;
+const kYieldSpreadMs = 0.05;
+
+export class OsSchedule implements SchedulePolicy {
+  private readonly i32: Int32Array;
+  private readonly progress: number;
+  private rng: Rng;
+  /** A private word to spin on and to sleep on (nobody ever notifies it). */
+  private readonly own = new Int32Array(new SharedArrayBuffer(4));
+
+  constructor(
+    memory: SharedMemory,
+    private readonly thread: number,
+    private readonly seed: number,
+    private readonly jitterOn: boolean,
+  ) {
+    this.i32 = memory.i32;
+    this.progress = threadBase(memory.layout, thread) + kThreadProgress;
+    this.rng = createRng(seed);
+  }
+
+  beforeLock(): void {
+    this.bump();
+    this.pause();
+  }
+
+  atSharedOp(): void {
+    this.bump();
+  }
+
+  wait(memory: SharedMemory, index: number, expected: number, startedMs: number, what: string, sliceMs?: number): WaitResult {
+    this.bump();
+    return waitSlice(memory, index, expected, startedMs, what, sliceMs);
+  }
+
+  jitter(): void {
+    this.bump();
+    this.pause();
+  }
+
+  startRound(round: number): void {
+    this.rng = createRng(deriveSeed(this.seed, round, this.thread));
+  }
+
+  private bump(): void {
+    // Plain store: only this thread writes its progress word; the watchdog only compares values.
+    this.i32[this.progress] = ((this.i32[this.progress] ?? 0) + 1) | 0;
+  }
+
+  private pause(): void {
+    if (!this.jitterOn) return;
+    const r = this.rng.next();
+    if (r < kNoPause) return;
+    if (r < kSpinBelow) {
+      // Keeps the core, shifts this thread by up to ~10 µs.
+      const n = 1 << this.rng.int(kMaxSpinLog2);
+      for (let i = 0; i < n; i++) Atomics.load(this.own, 0);
+      return;
+    }
+    // Gives the core away (2 cores, 4 threads): the other threads on it run meanwhile.
+    Atomics.wait(this.own, 0, 0, kYieldMinMs + this.rng.next() * kYieldSpreadMs);
+  }
+}
