@@ -21,6 +21,7 @@ import {
   kHeaderFindingDrained,
 } from '../layout.js';
 import { type FindingKind, findingKindCode, findingKindOf } from '../finding-kinds.js';
+import { type LoggedFields, type LoggedKind, encodeFinding } from '../finding-codecs.js';
 
 export interface RawFinding {
   kind: FindingKind;
@@ -32,6 +33,12 @@ export interface RawFinding {
 export class FindingLog {
   constructor(private readonly memory: SharedMemory) {}
 
+  /** Logs a finding with its typed fields (finding-codecs.ts says where each field goes). */
+  log<K extends LoggedKind>(kind: K, thread: number, fields: LoggedFields[K]): void {
+    this.record(kind, thread, ...encodeFinding(kind, fields));
+  }
+
+  /** The raw record write: prefer {@link log}, which cannot put a field in the wrong place. */
   record(kind: FindingKind, thread: number, ...args: number[]): void {
     const { i32, layout } = this.memory;
     const n = Atomics.add(i32, layout.header + kHeaderFindingCount, 1);
@@ -57,8 +64,10 @@ export class FindingLog {
     let n = from;
     for (; n < stored; n++) {
       const base = findingBase(layout, n);
-      const kind = findingKindOf(Atomics.load(i32, base + kFindingKind));
-      if (kind === undefined) break; // claimed but not yet published: take it next time
+      const code = Atomics.load(i32, base + kFindingKind);
+      if (code === 0) break; // claimed but not yet published: take it next time
+      const kind = findingKindOf(code);
+      if (kind === undefined) throw new Error(`finding record ${n} has kind code ${code}, which no kind has`);
       const args: number[] = [];
       for (let i = 0; i < kFindingArgCount; i++) args.push(Atomics.load(i32, base + kFindingArg0 + i));
       records.push({

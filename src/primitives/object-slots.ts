@@ -112,14 +112,12 @@ export class ObjectSlots {
 
   private reportFreed(pointer: number, site: string, isDoubleFree: number): void {
     const base = objectBase(this.memory.layout, pointerSlot(pointer));
-    this.log.record(
-      'use-after-free',
-      this.thread,
+    this.log.log('use-after-free', this.thread, {
       pointer,
-      this.strings.intern(site),
-      Atomics.load(this.i32, base + kObjFreedSite),
-      Atomics.load(this.i32, base + kObjType),
-      isDoubleFree,
-    );
+      site: this.strings.intern(site),
+      freedSite: Atomics.load(this.i32, base + kObjFreedSite),
+      type: Atomics.load(this.i32, base + kObjType),
+      doubleFree: isDoubleFree === 1,
+    });
   }
 }

@@ -137,7 +137,7 @@ export class Refcount {
   private report(kind: 'inc-on-zero' | 'refcount-underflow', holder: string, site: string, seen: number): void {
     const tag = this.strings?.intern(holder) ?? 0;
     const siteId = this.strings?.intern(site) ?? 0;
-    this.log.record(kind, this.thread, this.id + 1, tag, siteId, seen);
+    this.log.log(kind, this.thread, { refcount: this.id, holder: tag, site: siteId, countSeen: seen });
     if (kind === 'refcount-underflow') this.account(holder, -1, site);
   }
 

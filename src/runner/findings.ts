@@ -4,6 +4,7 @@
  * turns all of them into {@link Finding}s with names instead of ids.
  */
 import type { FindingKind } from '../finding-kinds.js';
+import { decodeFinding } from '../finding-codecs.js';
 import type { RawFinding } from '../primitives/finding-log.js';
 
 /** A lock as it appears in evidence. */
@@ -79,43 +80,43 @@ export interface WorldNames {
   object(pointer: number, typeStringId: number): string;
 }
 
-/** Turns a worker's raw record into a finding. Argument meanings are set where each kind is logged. */
+/** Turns a worker's raw record into a finding, through its kind's codec (finding-codecs.ts). */
 export function decodeRawFinding(raw: RawFinding, names: WorldNames): Finding {
-  const [a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0] = raw.args;
+  const decoded = decodeFinding(raw);
   const base = { round: raw.round, thread: raw.thread };
-  const lockOrNull = (plusOne: number): LockRef | null => (plusOne > 0 ? names.lock(plusOne - 1) : null);
-  switch (raw.kind) {
+  const lockOrNull = (id: number): LockRef | null => (id >= 0 ? names.lock(id) : null);
+  switch (decoded.kind) {
     case 'recursive-lock': {
-      // lock-tracker: (lockId+1, site, heldLockId+1, heldSite)
-      const lock = names.lock(a0 - 1);
-      const held = names.lock(a2 - 1);
-      const site = names.string(a1);
+      const f = decoded.fields;
+      const lock = names.lock(f.lock);
+      const held = names.lock(f.heldLock);
+      const site = names.string(f.site);
+      const heldSite = names.string(f.heldSite);
       return {
         ...base,
         kind: 'recursive-lock',
         locks: [lock.class],
-        message: `thread ${raw.thread} takes ${lock.lock} at ${site} while holding ${held.lock} (taken at ${names.string(a3)}), same class ${lock.class}`,
+        message: `thread ${raw.thread} takes ${lock.lock} at ${site} while holding ${held.lock} (taken at ${heldSite}), same class ${lock.class}`,
         key: `${lock.class}@${site}`,
-        evidence: { lock, site, held, heldSite: names.string(a3) },
+        evidence: { lock, site, held, heldSite },
       };
     }
     case 'bad-unlock': {
-      // lock-tracker: (lockId+1, site, ownerThread+1)
-      const lock = names.lock(a0 - 1);
-      const site = names.string(a1);
-      const owner = a2 - 1;
+      const f = decoded.fields;
+      const lock = names.lock(f.lock);
+      const site = names.string(f.site);
       return {
         ...base,
         kind: 'bad-unlock',
         locks: [lock.class],
-        message: `thread ${raw.thread} unlocks ${lock.lock} at ${site} but ${owner < 0 ? 'nobody holds it' : `thread ${owner} holds it`}`,
+        message: `thread ${raw.thread} unlocks ${lock.lock} at ${site} but ${f.owner < 0 ? 'nobody holds it' : `thread ${f.owner} holds it`}`,
         key: `${lock.class}@${site}`,
-        evidence: { lock, site, ownerThread: owner },
+        evidence: { lock, site, ownerThread: f.owner },
       };
     }
     case 'lock-not-held': {
-      const lock = names.lock(a0 - 1);
-      const site = names.string(a1);
+      const lock = names.lock(decoded.fields.lock);
+      const site = names.string(decoded.fields.site);
       return {
         ...base,
         kind: 'lock-not-held',
@@ -126,10 +127,10 @@ export function decodeRawFinding(raw: RawFinding, names: WorldNames): Finding {
       };
     }
     case 'sleep-in-atomic': {
-      // (sleepingLockId+1 or 0 for mightSleep, site, spinlockId+1)
-      const lock = lockOrNull(a0);
-      const spinlock = lockOrNull(a2);
-      const site = names.string(a1);
+      const f = decoded.fields;
+      const lock = lockOrNull(f.lock);
+      const spinlock = lockOrNull(f.spinlock);
+      const site = names.string(f.site);
       const what = lock === null ? `sleeping operation ${site}` : `mutex ${lock.lock} at ${site}`;
       return {
         ...base,
@@ -142,49 +143,38 @@ export function decodeRawFinding(raw: RawFinding, names: WorldNames): Finding {
     }
     case 'refcount-underflow':
     case 'inc-on-zero': {
-      // refcount: (refId+1, holderTag, site, countSeen)
-      const refcount = names.refcount(a0 - 1);
-      const holder = names.string(a1);
-      const site = names.string(a2);
-      const what = raw.kind === 'inc-on-zero' ? 'addition on 0; use-after-free' : 'underflow; use-after-free';
+      const f = decoded.fields;
+      const refcount = names.refcount(f.refcount);
+      const holder = names.string(f.holder);
+      const site = names.string(f.site);
+      const what = decoded.kind === 'inc-on-zero' ? 'addition on 0; use-after-free' : 'underflow; use-after-free';
       return {
         ...base,
-        kind: raw.kind,
+        kind: decoded.kind,
         locks: [],
         message: `refcount_t: ${what}: ${refcount} by ${holder || '?'} at ${site} on thread ${raw.thread}`,
         key: `${refcount}@${site}`,
-        evidence: { refcount, holder, site, countSeen: a3 },
+        evidence: { refcount, holder, site, countSeen: f.countSeen },
       };
     }
     case 'use-after-free': {
-      // object-slots: (pointer, site, freedSite, typeString, isDoubleFree)
-      const object = names.object(a0, a3);
-      const site = names.string(a1);
-      const freedAt = names.string(a2);
-      const doubleFree = a4 === 1;
+      const f = decoded.fields;
+      const object = names.object(f.pointer, f.type);
+      const site = names.string(f.site);
+      const freedAt = names.string(f.freedSite);
       return {
         ...base,
         kind: 'use-after-free',
         locks: [],
-        message: `${doubleFree ? 'double free' : 'use-after-free'} of ${object} at ${site} on thread ${raw.thread} (freed at ${freedAt || '?'})`,
+        message: `${f.doubleFree ? 'double free' : 'use-after-free'} of ${object} at ${site} on thread ${raw.thread} (freed at ${freedAt || '?'})`,
         // The same bug frees a new generation each round: dedupe on the type, not the pointer.
-        key: `${names.string(a3)}@${site}${doubleFree ? '/double-free' : ''}`,
-        evidence: { object, site, freedAt, doubleFree },
+        key: `${names.string(f.type)}@${site}${f.doubleFree ? '/double-free' : ''}`,
+        evidence: { object, site, freedAt, doubleFree: f.doubleFree },
       };
     }
     case 'invariant': {
-      const text = names.string(a0);
+      const text = names.string(decoded.fields.message);
       return { ...base, kind: 'invariant', locks: [], message: text, key: text, evidence: { text } };
     }
-    default:
-      // deadlock, stuck, lock-order-cycle and refcount-leak come from the main thread, not the log.
-      return {
-        ...base,
-        kind: 'invariant',
-        locks: [],
-        message: `unexpected ${raw.kind} record in the worker log`,
-        key: `raw/${raw.kind}`,
-        evidence: { text: `unexpected ${raw.kind} record` },
-      };
   }
 }

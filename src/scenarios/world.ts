@@ -270,7 +270,7 @@ export function createThreadWorld(
     words: guardNames(scenario, 'word', 'ctx.words', words),
     objects,
     mightSleep: (site) => tracker?.mightSleep(site),
-    invariant: (message) => log.record('invariant', thread, strings.intern(message)),
+    invariant: (message) => log.log('invariant', thread, { message: strings.intern(message) }),
     jitter: () => schedule.jitter(),
   };
 
