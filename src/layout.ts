@@ -138,7 +138,11 @@ export const kThreadWaitingSite = 3;
 export const kThreadAtomicDepth = 4;
 /** Bit mask of the lock classes held. */
 export const kThreadHeldClassMask = 5;
-/** Operation index + 1 the thread is running; 0 when between operations. */
+/**
+ * What the thread is running: operation index + 1 inside an op, 0 between ops, or a negative
+ * {@link ThreadStep} for the other scenario code a round runs (read by the runaway check and the
+ * hung-task dump).
+ */
 export const kThreadCurrentOp = 6;
 /** Bumped at every operation start, so the main thread can tell two runs of one op apart. */
 export const kThreadOpEpoch = 7;
@@ -160,6 +164,10 @@ export const kHeldSite = 1;
 export const kHeldSinceUs = 2;
 export const kHeldWords = 3;
 export const kThreadWords = kThreadHeld + kMaxHeldLocks * kHeldWords;
+
+/** kThreadCurrentOp values outside operations. */
+export const ThreadStep = { Idle: 0, Plan: -1, Setup: -2, Finish: -3, Checks: -4 } as const;
+export type ThreadStep = (typeof ThreadStep)[keyof typeof ThreadStep];
 
 // ---------------------------------------------------------------------------------------------
 // Per-thread lock_stat counts: a kMaxLockClasses array of records per thread. Only the owning

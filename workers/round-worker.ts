@@ -1,10 +1,10 @@
 /**
- * Thread entry point for stress rounds: piscina calls the default export with a RoundTask.
+ * Thread entry point for stress rounds and warm-up: piscina calls the default export with a task.
  * All logic lives in src/runner/round-task.ts so it can be tested without threads.
  */
-import { runRoundTask } from '../src/runner/round-task.js';
-import type { RoundTask, RoundTaskResult } from '../src/runner/messages.js';
+import { runWorkerTask } from '../src/runner/round-task.js';
+import type { RoundTaskResult, WorkerTask } from '../src/runner/messages.js';
 
-export default function roundWorker(task: RoundTask): Promise<RoundTaskResult> {
-  return runRoundTask(task);
+export default function roundWorker(task: WorkerTask): Promise<RoundTaskResult | 'ready'> {
+  return runWorkerTask(task);
 }

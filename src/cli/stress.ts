@@ -3,7 +3,7 @@
  * `npm run stress`: parse, run, print, exit. The only catch in lockstress that prints and exits:
  * bad input is one line naming the input, exit 2; anything else is a bug, exit 70.
  */
-import { ConfigError } from '../errors.js';
+import { ConfigError, LimitError, ScenarioError } from '../errors.js';
 import { formatExpectation } from '../runner/verdict.js';
 import {
   type ResolvedStressOptions,
@@ -34,7 +34,8 @@ async function main(argv: readonly string[]): Promise<number> {
     if (options.list) return await list(options);
     return await stress(options);
   } catch (error) {
-    if (error instanceof ConfigError) {
+    // Bad input, a capacity passed, or a mistake in scenario code: one line, exit 2.
+    if (error instanceof ConfigError || error instanceof LimitError || error instanceof ScenarioError) {
       process.stderr.write(`lockstress: ${error.message}\n`);
       return kExitBadInput;
     }
@@ -46,6 +47,7 @@ async function main(argv: readonly string[]): Promise<number> {
 
 async function list(options: ResolvedStressOptions): Promise<number> {
   const { scenario, variants } = await loadSelection(options);
+  if (variants.length === 0) return kExitPass;
   const width = Math.max(...variants.map((v) => v.name.length)) + 2;
   const lines = [`${scenario.name}: ${scenario.description}`, ''];
   for (const v of variants) lines.push(`${v.name.padEnd(width)}expect ${formatExpectation(v.expect)}\n${''.padEnd(width)}${v.description}`);

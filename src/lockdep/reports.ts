@@ -163,7 +163,7 @@ export function formatHungTasks(
   nowUs: number,
 ): string {
   const task = (s: ThreadWaitState, sep: string): string =>
-    `thread-${s.thread}${sep}${s.op >= 0 ? names.opName(s.op) : 'idle'}`;
+    `thread-${s.thread}${sep}${s.op === -1 ? 'idle' : names.opName(s.op)}`;
   const instance = (lockId: number): string => `(${names.lockName(lockId)}){${names.className(names.lockClass(lockId))}}`;
   const owner = (o: number): string => (o < 0 ? 'nobody' : `thread-${o}`);
   const out: string[] = [];

@@ -9,25 +9,29 @@ import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../errors.js';
 import { type Scenario, scenarioProblems } from '../scenarios/contract.js';
 import { compiledUrl } from './compiled-path.js';
+import { namedInput } from './options.js';
+import { locateError, syntaxErrorLocation } from './scenario-failure.js';
 
 export const kBuiltinScenarios: Record<string, string> = {
   'vfio-kvm': compiledUrl('src/scenarios/vfio-kvm/index.js').href,
 };
 
 /** Turns the user's `--scenario` value into a module URL, checking that the file exists. */
-export function resolveScenarioUrl(input: string): string {
+export function resolveScenarioUrl(input: string, origin = '--scenario'): string {
   const builtin = kBuiltinScenarios[input];
   if (builtin !== undefined) return builtin;
   if (input.startsWith('file:')) return input;
   const path = isAbsolute(input) ? input : resolve(process.cwd(), input);
-  if (!existsSync(path)) throw new ConfigError(`--scenario ${JSON.stringify(input)}: no such file`);
+  if (!existsSync(path)) {
+    throw new ConfigError(`${namedInput(origin, input)}: no such file (built in: ${Object.keys(kBuiltinScenarios).join(', ')})`);
+  }
   return pathToFileURL(path).href;
 }
 
 const loaded = new Map<string, Scenario>();
 
 /** Imports the module and checks its default export. */
-export async function loadScenarioModule(url: string): Promise<Scenario> {
+export async function loadScenarioModule(url: string, label = `--scenario ${JSON.stringify(shortName(url))}`): Promise<Scenario> {
   const cached = loaded.get(url);
   if (cached !== undefined) return cached;
   let module: { default?: unknown };
@@ -35,18 +39,19 @@ export async function loadScenarioModule(url: string): Promise<Scenario> {
     module = (await import(url)) as { default?: unknown };
   } catch (error) {
     const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    throw new ConfigError(`--scenario ${JSON.stringify(shortName(url))}: does not load: ${reason}`);
+    const at = error instanceof SyntaxError ? syntaxErrorLocation(url) : locateError(error, url);
+    throw new ConfigError(`${label}: does not load: ${at === '' ? '' : `${at}: `}${reason}`);
   }
   const problems = scenarioProblems(module.default);
   if (problems.length > 0) {
-    throw new ConfigError(`--scenario ${JSON.stringify(shortName(url))}: not a scenario: ${problems[0]}`);
+    throw new ConfigError(`${label}: not a scenario: ${problems[0]}`);
   }
   const scenario = module.default as Scenario;
   loaded.set(url, scenario);
   return scenario;
 }
 
-function shortName(url: string): string {
+export function shortName(url: string): string {
   for (const [name, builtin] of Object.entries(kBuiltinScenarios)) if (builtin === url) return name;
   return url.startsWith('file:') ? new URL(url).pathname : url;
 }

@@ -219,6 +219,11 @@ export function optionsFromArgs(args: readonly string[]): StressOptions {
   return out;
 }
 
+/** How an error names an input: `--scenario "x"` for a flag, `LOCKSTRESS_SCENARIO="x"` for a variable. */
+export function namedInput(origin: string, value: string): string {
+  return origin.startsWith('--') ? `${origin} ${JSON.stringify(value)}` : `${origin}=${JSON.stringify(value)}`;
+}
+
 /** Merges environment and flags (flags win), keeping the origin of each merged field. */
 export function mergeOptions(fromEnv: StressOptions, fromArgs: StressOptions): StressOptions {
   const origins = { ...kDefaultStressOptions.origins, ...fromEnv.origins };

@@ -6,7 +6,14 @@
  *   poll apart, so a torn read of a moving thread is never reported), and
  * - `stuck` when a thread has waited longer than the hang bound with no cycle.
  */
-import type { SharedMemory } from '../layout.js';
+import {
+  type SharedMemory,
+  kThreadCurrentOp,
+  kThreadOpEpoch,
+  kThreadProgress,
+  kThreadWaitingLock,
+  threadBase,
+} from '../layout.js';
 import type { StringTable } from '../primitives/string-table.js';
 import {
   type ThreadWaitState,
@@ -15,8 +22,9 @@ import {
   readWaitStates,
   sameCycle,
 } from '../lockdep/wait-for-graph.js';
-import { type ReportNames, formatHungTasks } from '../lockdep/reports.js';
-import type { BlockedThread, Finding, WorldNames } from './findings.js';
+import { formatHungTasks } from '../lockdep/reports.js';
+import type { BlockedThread, Finding } from './findings.js';
+import type { Names } from './names.js';
 
 export type WatchdogAlarm =
   | { kind: 'deadlock'; cycle: WaitCycle; states: ThreadWaitState[]; nowUs: number }
@@ -68,16 +76,11 @@ export class Watchdog {
   }
 }
 
-export function toBlockedThread(
-  state: ThreadWaitState,
-  nowUs: number,
-  names: WorldNames,
-  opNames: readonly string[],
-): BlockedThread {
+export function toBlockedThread(state: ThreadWaitState, nowUs: number, names: Names): BlockedThread {
   const waiting = state.waitingFor;
   return {
     thread: state.thread,
-    op: state.op >= 0 ? (opNames[state.op] ?? '') : '',
+    op: state.op === -1 ? '' : names.stepName(state.op),
     // An untimed held entry (since -1, see lock-tracker.ts) has no known hold time.
     held: state.held.map((h) => ({ ...names.lock(h.lockId), site: h.site, heldMs: h.sinceUs < 0 ? -1 : (nowUs - h.sinceUs) / 1000 })),
     waitingFor:
@@ -93,21 +96,15 @@ export function toBlockedThread(
 }
 
 /** Turns a confirmed alarm into a finding with its evidence. */
-export function alarmToFinding(
-  alarm: WatchdogAlarm,
-  round: number,
-  names: WorldNames,
-  opNames: readonly string[],
-  reportNames: ReportNames,
-): Finding {
-  const report = formatHungTasks(alarm.kind === 'deadlock' ? alarm.cycle : null, alarm.states, reportNames, alarm.nowUs);
+export function alarmToFinding(alarm: WatchdogAlarm, round: number, names: Names): Finding {
+  const report = formatHungTasks(alarm.kind === 'deadlock' ? alarm.cycle : null, alarm.states, names, alarm.nowUs);
   const involved = (s: ThreadWaitState): boolean => s.waitingFor !== null || s.held.length > 0;
   if (alarm.kind === 'deadlock') {
-    const cycle = alarm.cycle.threads.map((s) => toBlockedThread(s, alarm.nowUs, names, opNames));
+    const cycle = alarm.cycle.threads.map((s) => toBlockedThread(s, alarm.nowUs, names));
     const inCycle = new Set(cycle.map((t) => t.thread));
     const others = alarm.states
       .filter((s) => !inCycle.has(s.thread) && involved(s))
-      .map((s) => toBlockedThread(s, alarm.nowUs, names, opNames));
+      .map((s) => toBlockedThread(s, alarm.nowUs, names));
     const locks = cycle.map((t) => t.waitingFor?.class ?? '?');
     const text = cycle
       .map((t) => `thread ${t.thread} (${t.op || 'idle'}) waits for ${t.waitingFor?.lock} held by thread ${t.waitingFor?.ownerThread}`)
@@ -124,7 +121,7 @@ export function alarmToFinding(
       evidence: { cycle, others },
     };
   }
-  const blocked = alarm.states.filter(involved).map((s) => toBlockedThread(s, alarm.nowUs, names, opNames));
+  const blocked = alarm.states.filter(involved).map((s) => toBlockedThread(s, alarm.nowUs, names));
   const waiters = blocked.filter((t) => t.waitingFor !== null);
   return {
     kind: 'stuck',
@@ -138,4 +135,52 @@ export function alarmToFinding(
     report,
     evidence: { blocked },
   };
+}
+
+/** A thread that runs scenario code without reaching any scheduling point. */
+export interface Runaway {
+  thread: number;
+  /** kThreadCurrentOp - 1 of the thread: an op index, or a negative step (see names.ts). */
+  opIndex: number;
+  /** How long it has shown no progress. */
+  ms: number;
+}
+
+/**
+ * The runaway check: a thread inside scenario code (kThreadCurrentOp non-zero) that is not
+ * waiting for a lock and whose progress word (bumped at every lock, shared operation and wait
+ * slice, see os-schedule.ts) and op epoch have not moved for `boundMs` loops without reaching
+ * anything lockstress can see: `for (;;) {}` in an op, or a `plan()` that never returns. A lock
+ * wait is the deadlock and hang checks' business, not this one's.
+ */
+export class RunawayCheck {
+  /** Per thread: the last (op, epoch, progress) seen, and when it last changed. */
+  private readonly last: Array<{ signature: string; sinceMs: number }> = [];
+
+  constructor(
+    private readonly memory: SharedMemory,
+    private readonly threads: number,
+    private readonly boundMs: number,
+  ) {}
+
+  reset(): void {
+    this.last.length = 0;
+  }
+
+  poll(nowMs: number): Runaway | null {
+    const { i32, layout } = this.memory;
+    for (let thread = 0; thread < this.threads; thread++) {
+      const base = threadBase(layout, thread);
+      const current = Atomics.load(i32, base + kThreadCurrentOp);
+      const waiting = Atomics.load(i32, base + kThreadWaitingLock) !== 0;
+      const signature = `${current}/${Atomics.load(i32, base + kThreadOpEpoch)}/${Atomics.load(i32, base + kThreadProgress)}/${waiting}`;
+      const last = this.last[thread];
+      if (last === undefined || last.signature !== signature || current === 0 || waiting) {
+        this.last[thread] = { signature, sinceMs: nowMs };
+        continue;
+      }
+      if (nowMs - last.sinceMs > this.boundMs) return { thread, opIndex: current - 1, ms: Math.round(nowMs - last.sinceMs) };
+    }
+    return null;
+  }
 }

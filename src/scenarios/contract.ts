@@ -10,7 +10,7 @@
  * runs its planned operations; all meet again; thread 0 runs `finish` (close whatever is still
  * open); the main thread checks `invariants` and sweeps refcounts for leaks.
  */
-import type { FindingKind } from '../finding-kinds.js';
+import { type FindingKind, isFindingKind, kFindingKinds } from '../finding-kinds.js';
 
 /** How a lock behaves: `mutex` sleeps (FutexMutex); the spinlocks never sleep. */
 export type { LockKindName } from '../primitives/lock-kinds.js';
@@ -199,6 +199,13 @@ export function scenarioProblems(value: unknown): string[] {
     else if (seen.has(v.name)) problems.push(`variant ${v.name} is declared twice`);
     else seen.add(v.name);
     if (v?.expect !== 'clean' && !Array.isArray(v?.expect)) problems.push(`variant ${v?.name}: expect must be 'clean' or a list`);
+    for (const entry of Array.isArray(v?.expect) ? (v.expect as unknown[]) : []) {
+      for (const kind of Array.isArray(entry) ? (entry as unknown[]) : [entry]) {
+        if (typeof kind !== 'string' || !isFindingKind(kind)) {
+          problems.push(`variant ${v?.name}: expect names ${JSON.stringify(kind)}, which is not a finding kind (kinds: ${kFindingKinds.join(', ')})`);
+        }
+      }
+    }
     if (v?.minThreads !== undefined && !(Number.isInteger(v.minThreads) && v.minThreads >= 1)) {
       problems.push(`variant ${v?.name}: minThreads must be a whole number from 1`);
     }

@@ -37,6 +37,7 @@ import type {
   OpContext,
   Ref,
   Scenario,
+  SharedObjects,
   SharedWord,
   Variant,
   WorldView,
@@ -50,7 +51,8 @@ export interface WorldIds {
   slots: Map<string, number>;
 }
 
-export function assignIds(scenario: Scenario): WorldIds {
+/** Ids follow declaration order, so every thread (and the main thread, from a description) agrees. */
+export function assignIds(scenario: { objects: SharedObjects }): WorldIds {
   const ids: WorldIds = { locks: new Map(), refcounts: new Map(), words: new Map(), slots: new Map() };
   for (const [name, decl] of Object.entries(scenario.objects.locks ?? {})) {
     ids.locks.set(name, { id: ids.locks.size, kind: decl.kind ?? 'mutex', className: decl.class });

@@ -1,0 +1,49 @@
+/**
+ * The one name resolver of a world: ids in shared memory (locks, classes, refcounts, strings,
+ * object pointers, op indexes) to the names a report prints. Used by the finding decoder, the
+ * watchdog's dumps, the lockdep reports and the end-of-round checks alike.
+ */
+import { ThreadStep, type SharedMemory } from '../layout.js';
+import type { ReportNames } from '../lockdep/reports.js';
+import { classNameOf, lockClassOf, lockNameOf } from '../primitives/lock-table.js';
+import { pointerSlot } from '../primitives/object-slots.js';
+import type { StringTable } from '../primitives/string-table.js';
+import type { WorldIds } from '../scenarios/world.js';
+import type { WorldNames } from './findings.js';
+
+export interface Names extends WorldNames, ReportNames {
+  /** What a thread runs, from kThreadCurrentOp - 1: an op name, `idle`, `plan()`, `setup`... */
+  stepName(opIndex: number): string;
+}
+
+const kStepNames: Record<number, string> = {
+  [ThreadStep.Idle]: 'idle',
+  [ThreadStep.Plan]: 'plan()',
+  [ThreadStep.Setup]: 'setup',
+  [ThreadStep.Finish]: 'finish',
+  [ThreadStep.Checks]: 'invariants',
+};
+
+export function createNames(memory: SharedMemory, strings: StringTable, ids: WorldIds, opNames: readonly string[]): Names {
+  const refNames = new Map([...ids.refcounts].map(([name, { id }]) => [id, name]));
+  const slotNames = new Map([...ids.slots].map(([name, slot]) => [slot, name]));
+  const stepName = (opIndex: number): string =>
+    opIndex >= 0 ? (opNames[opIndex] ?? `op#${opIndex}`) : (kStepNames[opIndex + 1] ?? `step ${opIndex + 1}`);
+  return {
+    lock: (lockId) => ({
+      lock: lockNameOf(memory, strings, lockId),
+      class: classNameOf(memory, strings, lockClassOf(memory, lockId)),
+    }),
+    refcount: (refId) => refNames.get(refId) ?? `refcount#${refId}`,
+    string: (id) => strings.lookup(id),
+    object: (pointer, type) => {
+      const slot = pointerSlot(pointer);
+      return `${strings.lookup(type) || slotNames.get(slot) || 'object'} (slot ${slotNames.get(slot) ?? slot}, generation ${pointer >>> 8})`;
+    },
+    className: (classId) => classNameOf(memory, strings, classId),
+    lockName: (lockId) => lockNameOf(memory, strings, lockId),
+    lockClass: (lockId) => lockClassOf(memory, lockId),
+    opName: stepName,
+    stepName,
+  };
+}
