@@ -41,8 +41,8 @@ export const kDefaultCapacities: Capacities = {
   objects: 64,
   words: 128,
   findings: 4096,
-  strings: 1024,
-  stringBytes: 64 * 1024,
+  strings: 4096,
+  stringBytes: 256 * 1024,
   ops: 32,
 };
 

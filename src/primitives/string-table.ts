@@ -18,7 +18,7 @@ import {
   kStringOffset,
   stringIndexBase,
 } from '../layout.js';
-import { WaitTimeout } from '../errors.js';
+import { LimitError, WaitTimeout } from '../errors.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -49,7 +49,9 @@ export class StringTable {
       const bytes = encoder.encode(text);
       const used = Atomics.load(i32, layout.header + kHeaderStringBytes);
       if (count >= layout.capacities.strings || used + bytes.length > layout.capacities.stringBytes) {
-        throw new RangeError(`shared string table is full (${count} strings, ${used} bytes)`);
+        throw new LimitError(
+          `the shared string table is full (${count} of ${layout.capacities.strings} strings, ${used} of ${layout.capacities.stringBytes} bytes) at ${JSON.stringify(text.slice(0, 60))}: site names, holder tags, object types and invariant messages must come from a bounded set of strings`,
+        );
       }
       this.memory.u8.set(bytes, layout.stringBytesOffset + used);
       const entry = stringIndexBase(layout, count);

@@ -142,5 +142,5 @@ export async function runRoundTask(task: RoundTask): Promise<RoundTaskResult> {
 function describeFailure(error: unknown, step: string, scenarioUrl: string): ScenarioFailure {
   const message = error instanceof Error ? error.message : String(error);
   const kind = error instanceof LimitError ? 'limit' : error instanceof ScenarioError ? 'scenario' : 'thrown';
-  return { kind, message, step, location: kind === 'limit' ? '' : locateError(error, scenarioUrl) };
+  return { kind, message, step, location: locateError(error, scenarioUrl) };
 }

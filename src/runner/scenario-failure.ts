@@ -9,7 +9,10 @@ import { compiledUrl } from './compiled-path.js';
 
 /** The tool's own compiled tree: frames there are lockstress, not the scenario. */
 const kToolRoot = compiledUrl('').href;
+/** Built-in scenarios live in folders of their own under src/scenarios/ (vfio-kvm/). */
 const kBuiltinScenarios = compiledUrl('src/scenarios/').href;
+const isBuiltinScenarioFile = (url: string): boolean =>
+  url.startsWith(kBuiltinScenarios) && url.slice(kBuiltinScenarios.length).includes('/');
 
 /** `path:line:column` of the first stack frame in scenario code, or ''. */
 export function locateError(error: unknown, scenarioUrl: string): string {
@@ -22,7 +25,7 @@ export function locateError(error: unknown, scenarioUrl: string): string {
     const url = file.startsWith('file:') ? file : `file://${file}`;
     const isScenario =
       url.startsWith(scenarioDir) ||
-      url.startsWith(kBuiltinScenarios) ||
+      isBuiltinScenarioFile(url) ||
       (!url.startsWith(kToolRoot) && !url.includes('/node_modules/'));
     if (isScenario) return `${displayPath(url)}:${row}:${column}`;
   }

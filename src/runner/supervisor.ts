@@ -84,7 +84,7 @@ export async function superviseRound(tasks: Array<Promise<RoundTaskResult>>, s: 
             thread: runaway.thread,
             failure: {
               kind: 'scenario',
-              step: s.names.stepName(runaway.opIndex),
+              step: stepLabel(runaway.opIndex, s.names),
               location: '',
               message: `has been running for ${runaway.ms} ms without reaching a lock, a shared operation or a barrier (a loop that never ends?)`,
             },
@@ -115,10 +115,15 @@ function workerDied(error: unknown, thread: number, s: RoundSupervision): Scenar
   const code = /exited with code:? (-?\d+)/.exec(text)?.[1];
   return {
     kind: 'scenario',
-    step: current === 0 ? 'between steps' : s.names.stepName(current - 1),
+    step: current === 0 ? 'between steps' : stepLabel(current - 1, s.names),
     location: '',
     message: code !== undefined ? `the worker exited with code ${code} (process.exit in scenario code?)` : `the worker failed: ${text}`,
   };
+}
+
+/** `op DEV_OPEN`, `plan()`, `setup`: the step of a thread, as the first error line names it. */
+function stepLabel(opIndex: number, names: Names): string {
+  return opIndex >= 0 ? `op ${names.stepName(opIndex)}` : names.stepName(opIndex);
 }
 
 async function tearDown(settled: Promise<unknown>, s: RoundSupervision): Promise<void> {
