@@ -68,6 +68,11 @@ async function stress(options: ResolvedStressOptions): Promise<number> {
   try {
     const run = await runStress(options, {
       interrupt: interrupt.signal,
+      // One line on stderr as the run starts: what runs, and the seed that replays it.
+      started: (info) =>
+        process.stderr.write(
+          `lockstress: running ${info.variants} variant${info.variants === 1 ? '' : 's'} of ${info.scenario} on ${info.threads} thread${info.threads === 1 ? '' : 's'}, seed ${info.seed}\n`,
+        ),
       progress: showProgress ? (text) => process.stderr.write(`\r\x1b[K${text}`) : undefined,
       variantDone: showProgress
         ? (v) => process.stderr.write(`\r\x1b[K${v.name}: ${statusWord(v)} (${v.rounds} rounds)\n`)

@@ -34,6 +34,8 @@ export interface RunHooks {
   variantDone?: (verdict: VariantVerdict) => void;
   /** Aborting it stops the run (SIGINT): the current round is torn down and the run reports. */
   interrupt?: AbortSignal;
+  /** Called once the workers are up, just before the first variant starts. */
+  started?: (info: { scenario: string; variants: number; threads: number; seed: number }) => void;
   /** Piscina pool override for tests (defaults to a pool of the thread count). */
   pool?: Piscina;
 }
@@ -103,6 +105,7 @@ export async function runStress(options: ResolvedStressOptions, hooks: RunHooks 
   try {
     // Workers start and load the scenario before any budget counts (64 threads on 2 cores take seconds).
     await warmUp(pool, url, options.threads);
+    hooks.started?.({ scenario: scenario.name, variants: variants.length, threads: options.threads, seed: options.seed });
     // Every run ends: past this, remaining variants are skipped and the run reports what it has.
     const deadline = wallClockMs() + variants.length * (options.durationMs + 4 * roundTimeoutMs(options)) + 30_000;
     for (const [index, variant] of variants.entries()) {

@@ -14,7 +14,7 @@ export function runNode(
   script: string,
   args: string[],
   env: Record<string, string> = {},
-  options: { killAfterMs?: number; sigintAfterMs?: number } = {},
+  options: { killAfterMs?: number; sigintWhenStderr?: string } = {},
 ): Promise<NodeRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [script, ...args], {
@@ -24,9 +24,16 @@ export function runNode(
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    let signalled = false;
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      // Signal only once the child said it is running: its handler is installed by then.
+      if (!signalled && options.sigintWhenStderr !== undefined && stderr.includes(options.sigintWhenStderr)) {
+        signalled = true;
+        child.kill('SIGINT');
+      }
+    });
     const killer = setTimeout(() => child.kill('SIGKILL'), options.killAfterMs ?? 60_000);
-    if (options.sigintAfterMs !== undefined) setTimeout(() => child.kill('SIGINT'), options.sigintAfterMs);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(killer);

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Piscina } from 'piscina';
-import { LockKind, kDefaultCapacities, kHeaderAbort, kLockState, lockBase, wordIndex } from '../../src/layout.js';
+import { LockKind, kDefaultCapacities, kHeaderAbort, kLockState, kThreadWaitingLock, lockBase, threadBase } from '../../src/layout.js';
 import { Barrier } from '../../src/primitives/barrier.js';
 import { FutexMutex } from '../../src/primitives/futex-mutex.js';
 import { SpinLock } from '../../src/primitives/spin-lock.js';
@@ -14,6 +14,7 @@ import { SharedLockOrderGraph } from '../../src/lockdep/lock-order-graph.js';
 import { classNameOf } from '../../src/primitives/lock-table.js';
 import type { PrimitiveResult } from '../fixtures/primitive-worker.js';
 import { freshMemory, kKindCode } from '../helpers/memory.js';
+import { eventually, osThreadCount } from '../helpers/os-threads.js';
 import { kPrimitiveWorker, runOnThreads, startWorker } from '../helpers/threads.js';
 
 describe('primitives on real threads', () => {
@@ -49,10 +50,9 @@ describe('primitives on real threads', () => {
         thread: 1,
         job: { mode: 'block-on-lock', kind, lockId },
       });
-      // Wait (bounded) until the worker says it is about to block, then give it time to sleep.
-      const flag = wordIndex(memory.layout, 11);
-      for (let i = 0; i < 200 && Atomics.load(memory.i32, flag) === 0; i++) await new Promise((r) => setTimeout(r, 10));
-      await new Promise((r) => setTimeout(r, 50));
+      // Wait (bounded) until the worker has published its wait: it is past the fast path, blocked.
+      const waiting = threadBase(memory.layout, 1) + kThreadWaitingLock;
+      expect(await eventually(() => Atomics.load(memory.i32, waiting) === lockId + 1)).toBe(true);
       Atomics.store(memory.i32, memory.layout.header + kHeaderAbort, 1);
       Atomics.notify(memory.i32, lockBase(memory.layout, lockId) + kLockState);
       const result: PrimitiveResult = await blocked.result;
@@ -78,6 +78,8 @@ describe('primitives on real threads', () => {
 
   it('a worker blocked for good is ended by piscina abort, and the pool keeps working', async () => {
     const pool = new Piscina({ filename: kPrimitiveWorker, minThreads: 1, maxThreads: 1, atomics: 'sync' });
+    await pool.run({ buffer: freshMemory().memory.buffer, capacities: kDefaultCapacities, thread: 0, job: { mode: 'refcount-race', iterations: 1 } });
+    const threadsBefore = osThreadCount();
     try {
       const { memory } = freshMemory();
       const controller = new AbortController();
@@ -95,7 +97,8 @@ describe('primitives on real threads', () => {
         job: { mode: 'refcount-race', iterations: 10 },
       })) as PrimitiveResult;
       expect(after.ok).toBe(true);
-      expect(pool.threads.length).toBeLessThanOrEqual(1);
+      // The blocked worker was terminated, not left running beside its replacement.
+      expect(await eventually(() => osThreadCount() <= threadsBefore)).toBe(true);
     } finally {
       await pool.destroy();
     }

@@ -7,8 +7,8 @@ const cli = compiledPath('src/cli/stress.js');
 const abba = compiledPath('test/fixtures/scenarios/forced-abba.js');
 const misuse = compiledPath('test/fixtures/scenarios/misuse.js');
 
-const runCli = (args: string[], env: Record<string, string> = {}, sigintAfterMs?: number): Promise<NodeRun> =>
-  runNode(cli, args, env, { killAfterMs: 50_000, sigintAfterMs });
+const runCli = (args: string[], env: Record<string, string> = {}, sigintWhenStderr?: string): Promise<NodeRun> =>
+  runNode(cli, args, env, { killAfterMs: 50_000, sigintWhenStderr });
 
 describe('stress CLI', () => {
   it.each([
@@ -54,8 +54,23 @@ describe('stress CLI', () => {
   });
 
   it('SIGINT stops the run, prints what was found and exits 130', async () => {
-    const r = await runCli(['--scenario', misuse, '--variant', 'clean', '--duration-ms', '60000'], {}, 1500);
+    const r = await runCli(['--scenario', misuse, '--variant', 'clean', '--duration-ms', '60000'], {}, 'lockstress: running');
     expect(r.code).toBe(130);
     expect(r.stdout).toContain('INTERRUPTED');
+    // An interrupted clean variant is neither a pass nor a fail.
+    expect(r.stdout).toMatch(/\nclean\s+clean\s+\S+\s+INTERRUPTED\s/);
+  });
+
+  it('with one thread, a variant that needs two is skipped, not failed', async () => {
+    const r = await runCli(['--threads', '1', '--variant', '51cdc8bc', '--variant', '2b48f52f2bff', '--duration-ms', '400']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/51cdc8bc\s+deadlock \+ lock-order-cycle\s+lock-order-cycle\s+SKIP\s+\d+\s+\d+ ms\s+\(needs 2 threads\)/);
+    expect(r.stdout).toMatch(/2b48f52f2bff\s+clean\s+clean\s+PASS/);
+  }, 30_000);
+
+  it('too few rounds to say is inconclusive, with exit 3', async () => {
+    const r = await runCli(['--scenario', misuse, '--variant', 'clean', '--duration-ms', '1', '--min-rounds', '1000']);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toMatch(/clean\s+clean\s+clean\s+INCONCLUSIVE\s+\d+\s+\d+ ms\s+\(\d+ rounds, fewer than 1000\)/);
   });
 });
