@@ -17,7 +17,11 @@ const run = (args: string[], env: Record<string, string> = {}): Promise<NodeRun>
 function oneErrorLine(r: NodeRun): string {
   expect(r.code).toBe(2);
   expect(r.stdout).toBe('');
-  const lines = r.stderr.trimEnd().split('\n');
+  // The start line (what runs, the seed) is not an error; the error is the one line after it.
+  const lines = r.stderr
+    .trimEnd()
+    .split('\n')
+    .filter((line) => !line.startsWith('lockstress: running '));
   expect(lines).toHaveLength(1);
   expect(r.stderr).not.toContain('    at ');
   return lines[0] ?? '';
