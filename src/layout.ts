@@ -86,8 +86,19 @@ export const kHeaderBarrierCount = 12;
 export const kHeaderBarrierPhase = 13;
 /** Barrier: how many threads it waits for. */
 export const kHeaderBarrierParties = 14;
+/**
+ * Rounds in the workers (runner/variant-task.ts): non-zero once the main thread wants the variant
+ * to end; thread 0 ends it at the next round boundary.
+ */
+export const kHeaderStop = 16;
+/** Non-zero: the variant is over; every thread returns at the next round start or release. */
+export const kHeaderDone = 17;
+/** Bumped by the main thread to release the threads parked after a teardown. */
+export const kHeaderRelease = 18;
+/** Findings not stored because the log was full (the ring held kFindingCapacity undrained). */
+export const kHeaderFindingDropped = 19;
 /** Header size in words (a multiple of 2, so the region after it is 8-byte aligned). */
-export const kHeaderWords = 16;
+export const kHeaderWords = 32;
 
 // ---------------------------------------------------------------------------------------------
 // Lock record: one per lock instance.
@@ -147,6 +158,11 @@ export const kThreadCurrentOp = 6;
 /** Bumped at every operation start, so the main thread can tell two runs of one op apart. */
 export const kThreadOpEpoch = 7;
 /**
+ * The release generation this thread waits for while parked after a teardown, + 1; 0 while it
+ * runs rounds. The main thread waits until every live thread is parked before it resets anything.
+ */
+export const kThreadParked = 10;
+/**
  * Bumped before each wait is published (kThreadWaitingLock): one value per wait, so the watchdog
  * can tell that a thread stayed in the same wait between two reads (see wait-for-graph.ts).
  */
@@ -158,7 +174,7 @@ export const kThreadWaitEpoch = 8;
  */
 export const kThreadProgress = 9;
 /** First held-stack entry. Entry i is at kThreadHeld + i * kHeldWords. */
-export const kThreadHeld = 10;
+export const kThreadHeld = 12;
 export const kHeldLock = 0;
 export const kHeldSite = 1;
 export const kHeldSinceUs = 2;

@@ -1,12 +1,17 @@
 /**
  * Findings logged from any thread into shared memory, so that a finding made just before a thread
  * blocks for good is not lost with it. Records are fixed-size: a kind code, the round, the thread
- * and five kind-specific integer arguments (lock ids, string ids, counts). The main thread drains
- * the log and turns records into findings with names (runner/findings.ts).
+ * and kind-specific integer arguments (finding-codecs.ts says which). The main thread drains the
+ * log while the workers run and turns records into findings with names (runner/findings.ts).
  *
- * Protocol: a writer claims slot n with Atomics.add on the count, fills it, and publishes by storing
- * the kind code last; the drainer reads a slot only once its kind code is non-zero, and zeroes it
- * after reading. Past the capacity, records are counted but not stored.
+ * Protocol: a ring of `capacities.findings` records. kHeaderFindingCount counts records claimed
+ * since the log was made, kHeaderFindingDrained those the drainer has taken; record n lives in
+ * slot n % capacity. A writer claims n by CAS on the count only while n - drained < capacity
+ * (otherwise it counts the record in kHeaderFindingDropped and stores nothing), fills the slot,
+ * and publishes it by storing the kind code last. The drainer takes slots in order while their
+ * kind code is non-zero, zeroes each, then advances drained: a slot is reused only after it was
+ * read. A claimed slot whose writer was terminated before publishing is skipped by
+ * {@link FindingLog.skipUnpublished}, called when no writer can be running.
  */
 import {
   type SharedMemory,
@@ -19,6 +24,7 @@ import {
   kFindingWords,
   kHeaderFindingCount,
   kHeaderFindingDrained,
+  kHeaderFindingDropped,
 } from '../layout.js';
 import { type FindingKind, findingKindCode, findingKindOf } from '../finding-kinds.js';
 import { type LoggedFields, type LoggedKind, encodeFinding } from '../finding-codecs.js';
@@ -41,9 +47,19 @@ export class FindingLog {
   /** The raw record write: prefer {@link log}, which cannot put a field in the wrong place. */
   record(kind: FindingKind, thread: number, ...args: number[]): void {
     const { i32, layout } = this.memory;
-    const n = Atomics.add(i32, layout.header + kHeaderFindingCount, 1);
-    if (n >= layout.capacities.findings) return;
-    const base = findingBase(layout, n);
+    const countIndex = layout.header + kHeaderFindingCount;
+    const capacity = layout.capacities.findings;
+    let n = Atomics.load(i32, countIndex);
+    for (;;) {
+      if (n - Atomics.load(i32, layout.header + kHeaderFindingDrained) >= capacity) {
+        Atomics.add(i32, layout.header + kHeaderFindingDropped, 1);
+        return;
+      }
+      const seen = Atomics.compareExchange(i32, countIndex, n, n + 1);
+      if (seen === n) break;
+      n = seen;
+    }
+    const base = findingBase(layout, n % capacity);
     Atomics.store(i32, base + kFindingRound, this.memory.round());
     Atomics.store(i32, base + kFindingThread, thread);
     for (let i = 0; i < kFindingArgCount; i++) Atomics.store(i32, base + kFindingArg0 + i, args[i] ?? 0);
@@ -51,47 +67,50 @@ export class FindingLog {
   }
 
   /**
-   * Takes every published record (main thread, between rounds or while workers are blocked) and
-   * resets the log when no writer can be mid-record. Returns the records and how many were dropped.
+   * Takes every published record in order (main thread, at any time: writers may be running) and
+   * frees their slots. Returns the records and how many were dropped since the log was made.
    */
   drain(): { records: RawFinding[]; dropped: number } {
     const { i32, layout } = this.memory;
-    const countIndex = layout.header + kHeaderFindingCount;
-    const count = Atomics.load(i32, countIndex);
-    const from = Atomics.load(i32, layout.header + kHeaderFindingDrained);
-    const stored = Math.min(count, layout.capacities.findings);
+    const capacity = layout.capacities.findings;
+    const count = Atomics.load(i32, layout.header + kHeaderFindingCount);
+    let n = Atomics.load(i32, layout.header + kHeaderFindingDrained);
     const records: RawFinding[] = [];
-    let n = from;
-    for (; n < stored; n++) {
-      const base = findingBase(layout, n);
+    for (; n < count; n++) {
+      const base = findingBase(layout, n % capacity);
       const code = Atomics.load(i32, base + kFindingKind);
       if (code === 0) break; // claimed but not yet published: take it next time
       const kind = findingKindOf(code);
       if (kind === undefined) throw new Error(`finding record ${n} has kind code ${code}, which no kind has`);
       const args: number[] = [];
       for (let i = 0; i < kFindingArgCount; i++) args.push(Atomics.load(i32, base + kFindingArg0 + i));
-      records.push({
-        kind,
-        round: Atomics.load(i32, base + kFindingRound),
-        thread: Atomics.load(i32, base + kFindingThread),
-        args,
-      });
+      records.push({ kind, round: Atomics.load(i32, base + kFindingRound), thread: Atomics.load(i32, base + kFindingThread), args });
       Atomics.store(i32, base + kFindingKind, 0);
     }
     Atomics.store(i32, layout.header + kHeaderFindingDrained, n);
-    const dropped = Math.max(0, count - layout.capacities.findings);
-    return { records, dropped };
+    return { records, dropped: Atomics.load(i32, layout.header + kHeaderFindingDropped) };
   }
 
-  /** Empties the log. Only when no thread can be writing (between rounds). */
+  /**
+   * After a drain, with no writer running (all threads parked or gone): gives up the slots that
+   * were claimed but never published (their writer was terminated mid-record).
+   */
+  skipUnpublished(): void {
+    const { i32, layout } = this.memory;
+    const count = Atomics.load(i32, layout.header + kHeaderFindingCount);
+    for (let n = Atomics.load(i32, layout.header + kHeaderFindingDrained); n < count; n++) {
+      Atomics.store(i32, findingBase(layout, n % layout.capacities.findings) + kFindingKind, 0);
+    }
+    Atomics.store(i32, layout.header + kHeaderFindingDrained, count);
+  }
+
+  /** Empties the log. Only when no thread can be writing. */
   reset(): void {
     const { i32, layout } = this.memory;
-    const stored = Math.min(Atomics.load(i32, layout.header + kHeaderFindingCount), layout.capacities.findings);
-    for (let n = 0; n < stored; n++) {
-      Atomics.store(i32, findingBase(layout, n) + kFindingKind, 0);
-    }
+    for (let n = 0; n < layout.capacities.findings; n++) Atomics.store(i32, findingBase(layout, n) + kFindingKind, 0);
     Atomics.store(i32, layout.header + kHeaderFindingCount, 0);
     Atomics.store(i32, layout.header + kHeaderFindingDrained, 0);
+    Atomics.store(i32, layout.header + kHeaderFindingDropped, 0);
   }
 
   /** Words per record, for sizing. */

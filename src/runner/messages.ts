@@ -32,9 +32,13 @@ export interface WarmUpTask {
   timeoutMs: number;
 }
 
-/** One thread's share of one round. The thread computes its own plan from the seed and the round. */
-export interface RoundTask {
-  type: 'round';
+/**
+ * One thread's share of a whole variant: the worker runs rounds back to back (variant-task.ts)
+ * until the variant is done, meeting the other threads at a barrier at the start and the end of
+ * each round. The thread computes its own plan from the seed and the round number.
+ */
+export interface VariantTask {
+  type: 'variant';
   /** Identifies the world (memory + scenario + variant) so a worker builds its views once. */
   worldKey: string;
   buffer: SharedArrayBuffer;
@@ -43,16 +47,32 @@ export interface RoundTask {
   scenarioUrl: string;
   variant: string;
   thread: number;
-  /** Threads in the round (the plan is made for this many). */
+  /** Threads in the rounds (the plan is made for this many). */
   threads: number;
-  round: number;
   /** Every op name of the variant, in coverage-index order. */
   opNames: string[];
   seed: number;
   jitter: boolean;
+  /** Round limit (0 = none): thread 0 ends the variant after this round. */
+  roundsLimit: number;
+  /** Barrier spins before sleeping (see barrier.ts). */
+  barrierSpins: number;
+  /**
+   * This task replaces a thread whose worker was terminated during a teardown: it starts parked,
+   * waiting for the release the other threads wait for.
+   */
+  joinParked: boolean;
+  /** Thread 0 only: where it posts each round's end-of-round checks ({@link RoundChecks}). */
+  port?: MessagePort;
 }
 
-export type WorkerTask = WarmUpTask | RoundTask;
+/** Posted by thread 0 after a round's arbiter ran, when it found something. */
+export interface RoundChecks {
+  round: number;
+  checks: Finding[];
+}
+
+export type WorkerTask = WarmUpTask | VariantTask;
 
 /**
  * A mistake in scenario code, located: which variant, thread and step, the message, and the
@@ -68,17 +88,15 @@ export interface ScenarioFailure {
   location: string;
 }
 
-export type RoundTaskResult =
+export type VariantTaskResult =
   | {
       status: 'done';
       thread: number;
       /** The ops this thread ran (for coverage). */
       ops: string[];
-      /** Thread 0 only: the end-of-round checks (invariants, refcount leaks). */
-      checks: Finding[];
+      /** Messages posted on `port` ({@link RoundChecks}), so the main thread can wait for the last. */
+      posted: number;
     }
-  /** The round was torn down (the abort word was set while this thread waited). */
-  | { status: 'aborted'; thread: number }
   /** Scenario code failed: the run stops with this as its first error line. */
   | { status: 'scenario-error'; thread: number; failure: ScenarioFailure }
   /** A wait passed its hard bound, or a primitive was misused without a tracker: a tool error. */

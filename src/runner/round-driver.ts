@@ -1,25 +1,36 @@
 /**
- * The round driver: one variant, round after round on the pool, until its time budget, its round
- * limit, the global deadline, SIGINT, or (as asked) its first finding or its expected findings.
- * Each round: zero the world, start one task per thread, supervise it (supervisor.ts), then drain
- * the findings the threads logged, poll the lock-order graph, and take thread 0's end-of-round
- * checks. A scenario failure ends the variant at once with that failure.
+ * The main thread's side of one variant. The rounds run in the workers (variant-task.ts); here
+ * the main thread only does what it must, every {@link kWatchdogPollMs}:
+ * - watch: the watchdog (deadlock, stuck) and the runaway check read the threads' records;
+ * - drain: findings the threads logged, thread 0's end-of-round checks, new lock-order cycles;
+ * - decide: the budget, the global deadline, SIGINT, stop-on-first, until-expected (a stop word
+ *   that thread 0 obeys at the next round boundary, or a teardown that ends the variant);
+ * - tear down a round that cannot finish (supervisor.ts), replacing any worker it had to
+ *   terminate, so the variant goes on with its next round.
  */
-import { setMaxListeners } from 'node:events';
+import { MessageChannel } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
-import { type Capacities, SharedMemory, kHeaderRound, kHeaderAbort, overlapIndex, wallClockMs } from '../layout.js';
+import {
+  type Capacities,
+  SharedMemory,
+  kHeaderDone,
+  kHeaderRound,
+  kHeaderStop,
+  overlapIndex,
+  wallClockMs,
+} from '../layout.js';
 import { type LockOrderCycle, SharedLockOrderGraph } from '../lockdep/lock-order-graph.js';
 import { formatCircularDependency } from '../lockdep/reports.js';
-import { Barrier } from '../primitives/barrier.js';
+import { Barrier, defaultBarrierSpins } from '../primitives/barrier.js';
 import { FindingLog } from '../primitives/finding-log.js';
 import { LockTable, readClassStats } from '../primitives/lock-table.js';
 import { StringTable } from '../primitives/string-table.js';
-import { assignIds, defineWorld, resetRoundState } from '../scenarios/world.js';
+import { type WorldIds, assignIds, defineWorld, resetRoundState } from '../scenarios/world.js';
 import { type Finding, decodeRawFinding } from './findings.js';
-import type { RoundTask, RoundTaskResult, ScenarioDescription, ScenarioFailure } from './messages.js';
+import type { RoundChecks, ScenarioDescription, ScenarioFailure, VariantTask, VariantTaskResult } from './messages.js';
 import { type Names, createNames } from './names.js';
 import type { ResolvedStressOptions } from './options.js';
-import { superviseRound } from './supervisor.js';
+import { kCooperativeAbortMs, kWatchdogPollMs, releaseParked, signalAbort, waitParked } from './supervisor.js';
 import { type StopReason, type VariantVerdict, FindingCollector, decideStatus, expectationMet } from './verdict.js';
 import { RunawayCheck, Watchdog, alarmToFinding } from './watchdog.js';
 
@@ -37,10 +48,11 @@ export interface VariantRun {
   progress: ((text: string) => void) | undefined;
 }
 
-/** A variant's verdict, or the scenario failure that stopped it. */
-export type VariantResult =
-  | { verdict: VariantVerdict; failure: null }
-  | { verdict: VariantVerdict; failure: { thread: number; failure: ScenarioFailure } };
+/** A variant's verdict, and the scenario failure that stopped it, if one did. */
+export interface VariantResult {
+  verdict: VariantVerdict;
+  failure: { thread: number; failure: ScenarioFailure } | null;
+}
 
 /** A thread looping this long in scenario code without any scheduling point is a runaway. */
 export function runawayBoundMs(options: ResolvedStressOptions): number {
@@ -52,166 +64,333 @@ export function roundTimeoutMs(options: ResolvedStressOptions): number {
   return runawayBoundMs(options) + 5000 + options.threads * 100;
 }
 
+/** How long replacement workers may take to start and park. */
+const kReplacementTimeoutMs = 30_000;
+/** The lock-order graph is read every this many polls (its scan is the costliest read). */
+const kOrderGraphEvery = 5;
+
+interface ThreadTask {
+  thread: number;
+  promise: Promise<void>;
+  controller: AbortController;
+  settled: boolean;
+  /** Terminated by a teardown on purpose: its rejection is not a failure. */
+  replaced: boolean;
+  ops: string[];
+  /** Check messages this task posted (from its result) and the ones received. */
+  posted: number;
+  received: number;
+}
+
 export async function runVariant(run: VariantRun): Promise<VariantResult> {
-  const { options, variant, pool, capacities } = run;
-  const opNames = variant.opNames;
-  const memory = SharedMemory.create(capacities);
-  const strings = new StringTable(memory);
-  const ids = assignIds(run.scenario);
-  defineWorld(memory, strings, ids);
-  new LockTable(memory, strings).resetStats();
-  const names = createNames(memory, strings, ids, opNames);
-  const log = new FindingLog(memory);
-  const orderGraph = new SharedLockOrderGraph(memory, strings);
-  const watchdog = new Watchdog(memory, strings, options.threads, options.hangMs);
-  const runaway = new RunawayCheck(memory, options.threads, runawayBoundMs(options));
-  const barrier = new Barrier(memory);
-  const collector = new FindingCollector();
-  const errors: string[] = [];
-  const threads = Array.from({ length: options.threads }, (_, t) => t);
-  const started = wallClockMs();
-  let rounds = 0;
-  let abortedRounds = 0;
-  let firstDeadlockMs: number | null = null;
-  let stoppedBy: StopReason = 'duration';
-  let failure: VariantResult['failure'] = null;
-  const plannedOps = new Set<string>();
+  return new VariantDriver(run).run();
+}
 
-  /** Why no further round should start, or null to go on. */
-  const budgetSpent = (): StopReason | null => {
-    if (run.interrupt?.aborted === true) return 'interrupted';
-    if (options.rounds > 0 && rounds >= options.rounds) return 'rounds';
-    if (wallClockMs() - started >= options.durationMs) return 'duration';
-    if (wallClockMs() > run.deadline) return 'deadline';
-    return null;
-  };
-  for (;;) {
-    const spent = budgetSpent();
-    if (spent !== null) {
-      stoppedBy = spent;
-      break;
-    }
+class VariantDriver {
+  private readonly memory: SharedMemory;
+  private readonly strings: StringTable;
+  private readonly ids: WorldIds;
+  private readonly names: Names;
+  private readonly log: FindingLog;
+  private readonly orderGraph: SharedLockOrderGraph;
+  private readonly watchdog: Watchdog;
+  private readonly runaway: RunawayCheck;
+  private readonly barrier: Barrier;
+  private readonly collector = new FindingCollector();
+  private readonly tasks: ThreadTask[] = [];
+  private readonly errors: string[] = [];
+  private readonly threadIndexes: number[];
+  private failure: VariantResult['failure'] = null;
+  private stoppedBy: StopReason | null = null;
+  private abortedRounds = 0;
+  private firstDeadlockMs: number | null = null;
+  private started = 0;
 
-    const round = ++rounds;
-    resetRoundState(memory, strings, ids, threads);
-    Atomics.store(memory.i32, memory.layout.header + kHeaderRound, round);
-    Atomics.store(memory.i32, memory.layout.header + kHeaderAbort, 0);
-    barrier.reset(options.threads);
-    watchdog.reset();
-    runaway.reset();
-
-    const controller = new AbortController();
-    // One listener per task on one signal: more than Node's default of 10 is expected here.
-    setMaxListeners(options.threads + 1, controller.signal);
-    const tasks = threads.map((thread) => {
-      const task: RoundTask = {
-        type: 'round',
-        worldKey: run.worldKey,
-        buffer: memory.buffer,
-        capacities,
-        scenarioUrl: run.scenarioUrl,
-        variant: variant.name,
-        thread,
-        threads: options.threads,
-        round,
-        opNames,
-        seed: options.seed,
-        jitter: options.jitter,
-      };
-      return pool.run(task, { signal: controller.signal }) as Promise<RoundTaskResult>;
-    });
-    const outcome = await superviseRound(tasks, {
-      memory,
-      ids,
-      names,
-      watchdog,
-      runaway,
-      controller,
-      interrupt: run.interrupt,
-      timeoutMs: roundTimeoutMs(options),
-    });
-
-    // Findings the workers logged (also those of a torn-down round: they were made before it hung).
-    for (const raw of log.drain().records) collector.add(decodeRawFinding(raw, names));
-    // Every task has settled, so no thread can be mid-record: empty the log for the next round.
-    log.reset();
-    for (const cycle of orderGraph.poll()) collector.add(cycleToFinding(cycle, names));
-    for (const result of outcome.results) {
-      if (result.status !== 'done') continue;
-      for (const op of result.ops) plannedOps.add(op);
-      for (const check of result.checks) collector.add(check);
-    }
-    if (outcome.alarm !== null) {
-      const finding = alarmToFinding(outcome.alarm, round, names);
-      collector.add(finding);
-      if (finding.kind === 'deadlock' && firstDeadlockMs === null) firstDeadlockMs = Math.round(wallClockMs() - started);
-    }
-    for (const message of outcome.errors) {
-      if (errors.length < 5 && !errors.includes(message)) errors.push(message);
-    }
-    if (outcome.tornDown) abortedRounds++;
-    if (run.progress !== undefined && round % 50 === 0) {
-      run.progress(`${variant.name}: round ${round}, ${collector.size} distinct findings`);
-    }
-    if (outcome.failure !== null) {
-      failure = outcome.failure;
-      stoppedBy = 'error';
-      break;
-    }
-    if (outcome.interrupted) {
-      stoppedBy = 'interrupted';
-      break;
-    }
-    if (errors.length > 0) {
-      stoppedBy = 'error';
-      break;
-    }
-    if (options.stopOnFirst && collector.size > 0) {
-      stoppedBy = 'first-finding';
-      break;
-    }
-    if (options.untilExpected && variant.expect !== 'clean' && expectationMet(variant.expect, collector.kinds())) {
-      stoppedBy = 'expected-seen';
-      break;
-    }
+  constructor(private readonly run_: VariantRun) {
+    const { options, capacities } = run_;
+    this.memory = SharedMemory.create(capacities);
+    this.strings = new StringTable(this.memory);
+    this.ids = assignIds(run_.scenario);
+    defineWorld(this.memory, this.strings, this.ids);
+    new LockTable(this.memory, this.strings).resetStats();
+    this.names = createNames(this.memory, this.strings, this.ids, run_.variant.opNames);
+    this.log = new FindingLog(this.memory);
+    this.orderGraph = new SharedLockOrderGraph(this.memory, this.strings);
+    this.watchdog = new Watchdog(this.memory, this.strings, options.threads, options.hangMs);
+    this.runaway = new RunawayCheck(this.memory, options.threads, runawayBoundMs(options));
+    this.barrier = new Barrier(this.memory);
+    this.threadIndexes = Array.from({ length: options.threads }, (_, t) => t);
   }
 
-  const seen = collector.kinds();
-  const minRounds = options.rounds > 0 ? Math.min(options.minRounds, options.rounds) : options.minRounds;
-  const status = decideStatus({
-    expect: variant.expect,
-    seen,
-    rounds,
-    minRounds,
-    stoppedBy,
-    errors: errors.length + (failure === null ? 0 : 1),
-    threads: options.threads,
-    minThreads: variant.minThreads,
-  });
-  const verdict: VariantVerdict = {
-    name: variant.name,
-    description: variant.description,
-    expect: variant.expect,
-    seen: [...seen].sort(),
-    pass: status === 'pass',
-    status,
-    note:
-      status === 'inconclusive'
-        ? `${rounds} rounds, fewer than ${minRounds}`
-        : status === 'skipped'
-          ? `needs ${variant.minThreads} threads`
-          : '',
-    rounds,
-    durationMs: Math.round(wallClockMs() - started),
-    findings: collector.summaries(),
-    lockStats: readClassStats(memory, strings).filter((s) => s.acquisitions > 0),
-    coverage: readCoverage(memory, opNames, plannedOps),
-    abortedRounds,
-    firstDeadlockMs,
-    stoppedBy,
-    errors,
-  };
-  return failure === null ? { verdict, failure: null } : { verdict, failure };
+  async run(): Promise<VariantResult> {
+    const { options } = this.run_;
+    const { i32, layout } = this.memory;
+    resetRoundState(this.memory, this.strings, this.ids, this.threadIndexes);
+    Atomics.store(i32, layout.header + kHeaderRound, 1);
+    this.barrier.reset(options.threads);
+    this.started = wallClockMs();
+    for (const thread of this.threadIndexes) this.startThread(thread, false);
+
+    let polls = 0;
+    let lastRound = 1;
+    let lastRoundAt = this.started;
+    let reported = 0;
+    while (!this.tasks.every((t) => t.settled)) {
+      await new Promise((resolve) => setTimeout(resolve, kWatchdogPollMs));
+      polls++;
+      this.drain(polls % kOrderGraphEvery === 0);
+      if (this.tasks.every((t) => t.settled)) break;
+      const now = wallClockMs();
+      const round = Atomics.load(i32, layout.header + kHeaderRound);
+      if (round !== lastRound) {
+        lastRound = round;
+        lastRoundAt = now;
+        if (this.run_.progress !== undefined && round - reported >= 50) {
+          reported = round;
+          this.run_.progress(`${this.run_.variant.name}: round ${round}, ${this.collector.size} distinct findings`);
+        }
+      }
+      if (Atomics.load(i32, layout.header + kHeaderDone) !== 0) continue; // threads are returning
+
+      if (this.run_.interrupt?.aborted === true) {
+        this.stoppedBy = 'interrupted';
+        await this.tearDown(true);
+        continue;
+      }
+      if (this.failure !== null) {
+        this.stoppedBy = 'error';
+        await this.tearDown(true);
+        continue;
+      }
+      this.requestStopIfDue(now);
+
+      const alarm = this.watchdog.poll();
+      if (alarm !== null) {
+        const finding = alarmToFinding(alarm, round, this.names);
+        this.collector.add(finding);
+        if (finding.kind === 'deadlock' && this.firstDeadlockMs === null) this.firstDeadlockMs = Math.round(now - this.started);
+        this.requestStopIfDue(now);
+        await this.tearDown(this.stopRequested());
+        lastRoundAt = wallClockMs();
+        continue;
+      }
+      const runaway = this.runaway.poll(now);
+      if (runaway !== null) {
+        const step = runaway.opIndex >= 0 ? `op ${this.names.stepName(runaway.opIndex)}` : this.names.stepName(runaway.opIndex);
+        this.failure = {
+          thread: runaway.thread,
+          failure: {
+            kind: 'scenario',
+            step,
+            location: '',
+            message: `has been running for ${runaway.ms} ms without reaching a lock, a shared operation or a barrier (a loop that never ends?)`,
+          },
+        };
+        this.stoppedBy = 'error';
+        await this.tearDown(true);
+        continue;
+      }
+      if (now - lastRoundAt > roundTimeoutMs(options)) {
+        this.errors.push(`a round did not finish within ${roundTimeoutMs(options)} ms and no thread was blocked on a lock or looping`);
+        this.stoppedBy = 'error';
+        await this.tearDown(true);
+      }
+    }
+    // Thread 0's last checks travel on their own port: wait (bounded) until they are in.
+    const until = wallClockMs() + 2000;
+    while (this.tasks.some((t) => t.received < t.posted) && wallClockMs() < until) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    this.drain(true);
+    return this.verdict();
+  }
+
+  /** Starts (or restarts, parked) one thread's variant task. */
+  private startThread(thread: number, joinParked: boolean): void {
+    const { options } = this.run_;
+    const controller = new AbortController();
+    let port: MessagePort | undefined;
+    const transferList: MessagePort[] = [];
+    const entry: ThreadTask = { thread, controller, settled: false, replaced: false, ops: [], posted: 0, received: 0, promise: Promise.resolve() };
+    if (thread === 0) {
+      const channel = new MessageChannel();
+      channel.port1.on('message', (message: RoundChecks) => {
+        entry.received++;
+        for (const check of message.checks) this.collector.add(check);
+      });
+      channel.port1.unref();
+      port = channel.port2 as unknown as MessagePort;
+      transferList.push(port);
+    }
+    const task: VariantTask = {
+      type: 'variant',
+      worldKey: this.run_.worldKey,
+      buffer: this.memory.buffer,
+      capacities: this.run_.capacities,
+      scenarioUrl: this.run_.scenarioUrl,
+      variant: this.run_.variant.name,
+      thread,
+      threads: options.threads,
+      opNames: this.run_.variant.opNames,
+      seed: options.seed,
+      jitter: options.jitter,
+      roundsLimit: options.rounds,
+      barrierSpins: defaultBarrierSpins(options.threads),
+      joinParked,
+      ...(port === undefined ? {} : { port }),
+    };
+    entry.promise = (this.run_.pool.run(task, { signal: controller.signal, transferList: transferList as never }) as Promise<VariantTaskResult>).then(
+      (result) => {
+        entry.settled = true;
+        if (result.status === 'done') {
+          entry.ops = result.ops;
+          entry.posted = result.posted;
+        }
+        else if (result.status === 'scenario-error') this.failure ??= { thread, failure: result.failure };
+        else this.errors.push(`thread ${thread}: ${result.message}`);
+      },
+      (error: unknown) => {
+        entry.settled = true;
+        if (!entry.replaced) this.failure ??= { thread, failure: this.workerDied(error, thread) };
+      },
+    );
+    this.tasks[thread] = entry;
+  }
+
+  /** `process.exit(N)` in scenario code ends the worker: say so, with the step it was in. */
+  private workerDied(error: unknown, thread: number): ScenarioFailure {
+    const state = this.watchdogStep(thread);
+    const text = error instanceof Error ? error.message : String(error);
+    const code = /exited with code:? (-?\d+)/.exec(text)?.[1];
+    return {
+      kind: 'scenario',
+      step: state,
+      location: '',
+      message: code !== undefined ? `the worker exited with code ${code} (process.exit in scenario code?)` : `the worker failed: ${text}`,
+    };
+  }
+
+  private watchdogStep(thread: number): string {
+    const state = this.watchdog.stepOf(thread);
+    if (state === -1) return 'between steps';
+    return state >= 0 ? `op ${this.names.stepName(state)}` : this.names.stepName(state);
+  }
+
+  private stopRequested(): boolean {
+    return Atomics.load(this.memory.i32, this.memory.layout.header + kHeaderStop) !== 0;
+  }
+
+  /** Sets the stop word once the budget is spent or what was asked for was seen. */
+  private requestStopIfDue(now: number): void {
+    if (this.stopRequested()) return;
+    const { options, variant } = this.run_;
+    let reason: StopReason | null = null;
+    if (now - this.started >= options.durationMs) reason = 'duration';
+    else if (now > this.run_.deadline) reason = 'deadline';
+    else if (options.stopOnFirst && this.collector.size > 0) reason = 'first-finding';
+    else if (options.untilExpected && variant.expect !== 'clean' && expectationMet(variant.expect, this.collector.kinds())) reason = 'expected-seen';
+    if (reason === null) return;
+    this.stoppedBy ??= reason;
+    Atomics.store(this.memory.i32, this.memory.layout.header + kHeaderStop, 1);
+  }
+
+  /**
+   * Ends the current round: every live thread parks (or is terminated and, unless the variant is
+   * ending, replaced), then, with nothing running, the world is reset for the next round (or the
+   * variant is marked done) and the threads are released.
+   */
+  private async tearDown(ending: boolean): Promise<void> {
+    const { options } = this.run_;
+    const { i32, layout } = this.memory;
+    signalAbort(this.memory, this.ids);
+    const live = this.tasks.filter((t) => !t.settled).map((t) => t.thread);
+    const stragglers = await waitParked(this.memory, live, kCooperativeAbortMs);
+    for (const thread of stragglers) {
+      const entry = this.tasks[thread];
+      if (entry === undefined) continue;
+      entry.replaced = true;
+      entry.controller.abort();
+    }
+    await Promise.all(stragglers.map((t) => this.tasks[t]?.promise));
+    let end = ending || this.failure !== null;
+    if (!end && stragglers.length > 0) {
+      for (const thread of stragglers) this.startThread(thread, true);
+      const missing = await waitParked(this.memory, stragglers, kReplacementTimeoutMs);
+      if (missing.length > 0) {
+        this.errors.push(`replacement workers for threads ${missing.join(', ')} did not start within ${kReplacementTimeoutMs} ms`);
+        end = true;
+      }
+    }
+    // Nothing runs now: findings half-written by a terminated thread can be given up.
+    this.drain(true);
+    this.log.skipUnpublished();
+    this.abortedRounds++;
+    const round = Atomics.load(i32, layout.header + kHeaderRound);
+    if (options.rounds > 0 && round >= options.rounds) {
+      end = true;
+      this.stoppedBy ??= 'rounds';
+    }
+    if (this.stopRequested()) end = true;
+    if (end) {
+      Atomics.store(i32, layout.header + kHeaderDone, 1);
+    } else {
+      resetRoundState(this.memory, this.strings, this.ids, this.threadIndexes);
+      Atomics.store(i32, layout.header + kHeaderRound, round + 1);
+      this.barrier.reset(options.threads);
+    }
+    this.watchdog.reset();
+    this.runaway.reset();
+    releaseParked(this.memory);
+  }
+
+  private drain(withOrderGraph: boolean): void {
+    for (const raw of this.log.drain().records) this.collector.add(decodeRawFinding(raw, this.names));
+    if (withOrderGraph) for (const cycle of this.orderGraph.poll()) this.collector.add(cycleToFinding(cycle, this.names));
+  }
+
+  private verdict(): VariantResult {
+    const { options, variant } = this.run_;
+    const rounds = Atomics.load(this.memory.i32, this.memory.layout.header + kHeaderRound);
+    const stoppedBy: StopReason = this.stoppedBy ?? (options.rounds > 0 && rounds >= options.rounds ? 'rounds' : 'duration');
+    const seen = this.collector.kinds();
+    const minRounds = options.rounds > 0 ? Math.min(options.minRounds, options.rounds) : options.minRounds;
+    const failures = this.errors.length + (this.failure === null ? 0 : 1);
+    const status = decideStatus({
+      expect: variant.expect,
+      seen,
+      rounds,
+      minRounds,
+      stoppedBy,
+      errors: failures,
+      threads: options.threads,
+      minThreads: variant.minThreads,
+    });
+    const ran = new Set(this.tasks.flatMap((t) => t.ops));
+    const verdict: VariantVerdict = {
+      name: variant.name,
+      description: variant.description,
+      expect: variant.expect,
+      seen: [...seen].sort(),
+      pass: status === 'pass',
+      status,
+      note:
+        status === 'inconclusive'
+          ? `${rounds} rounds, fewer than ${minRounds}`
+          : status === 'skipped'
+            ? `needs ${variant.minThreads} threads`
+            : '',
+      rounds,
+      durationMs: Math.round(wallClockMs() - this.started),
+      findings: this.collector.summaries(),
+      lockStats: readClassStats(this.memory, this.strings).filter((s) => s.acquisitions > 0),
+      coverage: readCoverage(this.memory, variant.opNames, ran),
+      abortedRounds: this.abortedRounds,
+      firstDeadlockMs: this.firstDeadlockMs,
+      stoppedBy,
+      errors: this.errors.slice(0, 5),
+    };
+    return { verdict, failure: this.failure };
+  }
 }
 
 function cycleToFinding(cycle: LockOrderCycle, names: Names): Finding {
@@ -254,14 +433,14 @@ export function canonicalCycleKey(classes: readonly string[]): string {
   return best.join(' -> ');
 }
 
-/** Overlap pairs among the operations that were planned (setup/finish steps are not operations). */
-function readCoverage(memory: SharedMemory, opNames: readonly string[], planned: ReadonlySet<string>): VariantVerdict['coverage'] {
+/** Overlap pairs among the operations that ran (setup/finish steps are not operations). */
+function readCoverage(memory: SharedMemory, opNames: readonly string[], ran: ReadonlySet<string>): VariantVerdict['coverage'] {
   const overlapped: string[] = [];
   for (let a = 0; a < opNames.length; a++) {
     for (let b = a; b < opNames.length; b++) {
       if (Atomics.load(memory.i32, overlapIndex(memory.layout, a, b)) !== 0) overlapped.push(`${opNames[a]} || ${opNames[b]}`);
     }
   }
-  const n = opNames.filter((name) => planned.has(name)).length;
+  const n = opNames.filter((name) => ran.has(name)).length;
   return { pairsOverlapped: overlapped.length, pairsPossible: (n * (n + 1)) / 2, overlapped };
 }

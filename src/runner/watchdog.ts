@@ -41,6 +41,11 @@ export class Watchdog {
     private readonly hangMs: number,
   ) {}
 
+  /** kThreadCurrentOp - 1 of a thread: an op index, -1 between ops, or a negative step. */
+  stepOf(thread: number): number {
+    return Atomics.load(this.memory.i32, threadBase(this.memory.layout, thread) + kThreadCurrentOp) - 1;
+  }
+
   /** Forgets unconfirmed candidates (at the start of a round). */
   reset(): void {
     this.candidate = null;

@@ -1,0 +1,211 @@
+/**
+ * The worker side of a variant: rounds back to back, in the worker (workers/round-worker.ts only
+ * forwards to it), so that a round costs two barrier crossings and not a trip through the main
+ * thread.
+ *
+ * A round, on every thread:
+ *   [start barrier] -> plan (each thread its own share, from the seed and the round) -> ops
+ *   -> [end barrier]
+ * and between the end barrier and the next start barrier, thread 0 alone (the others wait at the
+ * start barrier): `finish`, the arbiter's checks (posted to the main thread), the end-of-variant
+ * decision (the round limit, or the main thread's stop word), the reset of the world, the next
+ * round number, and the next round's `setup`.
+ *
+ * A teardown (the main thread sets the abort word after a deadlock, a hang or SIGINT) throws
+ * RoundAborted out of every wait; each thread then parks (kThreadParked) until the main thread,
+ * once every live thread is parked, has reset the world and bumped the release word. Thread 0
+ * then runs the next round's `setup` and the rounds go on. The main thread ends the variant by
+ * setting kHeaderDone, which threads read at each round start and at each release.
+ */
+import {
+  SharedMemory,
+  ThreadStep,
+  kHeaderDone,
+  kHeaderRelease,
+  kHeaderRound,
+  kHeaderStop,
+  kThreadCurrentOp,
+  kThreadParked,
+  threadBase,
+  wallClockMs,
+} from '../layout.js';
+import { LimitError, RoundAborted, ScenarioError } from '../errors.js';
+import { Barrier } from '../primitives/barrier.js';
+import { kHardWaitBoundMs } from '../primitives/bounded-wait.js';
+import { StringTable } from '../primitives/string-table.js';
+import { type ThreadWorld, type WorldIds, assignIds, createThreadWorld, resetRoundState } from '../scenarios/world.js';
+import type { Scenario, Variant } from '../scenarios/contract.js';
+import { createRng, deriveSeed } from '../scenarios/rng.js';
+import { checkRound } from './arbiter.js';
+import { planProblem } from './describe.js';
+import { loadScenarioModule } from './load-scenario.js';
+import type { ScenarioFailure, VariantTask, VariantTaskResult, WarmUpTask, WorkerTask } from './messages.js';
+import { locateError } from './scenario-failure.js';
+
+interface ThreadState {
+  memory: SharedMemory;
+  strings: StringTable;
+  ids: WorldIds;
+  world: ThreadWorld;
+  barrier: Barrier;
+  scenario: Scenario;
+  variant: Variant;
+  opIndex: Map<string, number>;
+  threads: number[];
+}
+
+async function threadState(task: VariantTask): Promise<ThreadState> {
+  const scenario = await loadScenarioModule(task.scenarioUrl);
+  const variant = scenario.variants.find((v) => v.name === task.variant);
+  if (variant === undefined) throw new ScenarioError(`variant ${task.variant} not in scenario ${scenario.name}`);
+  const memory = new SharedMemory(task.buffer, task.capacities);
+  const strings = new StringTable(memory);
+  const ids = assignIds(scenario);
+  const world = createThreadWorld(memory, strings, scenario, ids, {
+    thread: task.thread,
+    variant,
+    tracking: true,
+    seed: task.seed,
+    jitter: task.jitter,
+  });
+  return {
+    memory,
+    strings,
+    ids,
+    world,
+    barrier: new Barrier(memory, task.barrierSpins),
+    scenario,
+    variant,
+    opIndex: new Map(task.opNames.map((name, index) => [name, index])),
+    threads: Array.from({ length: task.threads }, (_, t) => t),
+  };
+}
+
+export async function runWorkerTask(task: WorkerTask): Promise<VariantTaskResult | 'ready'> {
+  return task.type === 'warm-up' ? warmUp(task) : runVariantTask(task);
+}
+
+/** Loads the scenario, then waits (bounded) until every worker of the pool has done the same. */
+async function warmUp(task: WarmUpTask): Promise<'ready'> {
+  await loadScenarioModule(task.scenarioUrl);
+  const count = new Int32Array(task.rendezvous);
+  Atomics.add(count, 0, 1);
+  Atomics.notify(count, 0);
+  const until = performance.now() + task.timeoutMs;
+  for (let seen = Atomics.load(count, 0); seen < task.parties; seen = Atomics.load(count, 0)) {
+    const left = until - performance.now();
+    if (left <= 0) break; // the main thread reports the missing workers
+    Atomics.wait(count, 0, seen, Math.min(left, 50));
+  }
+  return 'ready';
+}
+
+export async function runVariantTask(task: VariantTask): Promise<VariantTaskResult> {
+  const thread = task.thread;
+  let step = 'loading the scenario';
+  let state: ThreadState | undefined;
+  const ran = new Set<string>();
+  let posted = 0;
+  try {
+    state = await threadState(task);
+    const s = state;
+    const { memory, world, barrier, scenario, variant } = s;
+    const { i32, layout } = memory;
+    const current = threadBase(layout, thread) + kThreadCurrentOp;
+    const enter = (code: number, name: string): void => {
+      step = name;
+      Atomics.store(i32, current, code);
+    };
+    const done = (): boolean => Atomics.load(i32, layout.header + kHeaderDone) !== 0;
+    const plan = variant.plan ?? scenario.plan;
+    let needsSetup = !task.joinParked;
+    if (task.joinParked && park(s, thread)) return { status: 'done', thread, ops: [...ran], posted };
+
+    for (;;) {
+      try {
+        if (thread === 0 && needsSetup) {
+          enter(ThreadStep.Setup, 'setup');
+          (variant.setup ?? scenario.setup)?.(world.ctx);
+        }
+        needsSetup = true;
+        enter(ThreadStep.Idle, 'the start barrier');
+        barrier.arrive();
+        if (done()) return { status: 'done', thread, ops: [...ran], posted };
+        const round = Atomics.load(i32, layout.header + kHeaderRound);
+
+        enter(ThreadStep.Plan, 'plan()');
+        const lists = plan(createRng(deriveSeed(task.seed, round)), task.threads, round);
+        const problem = planProblem(lists, task.threads, round, task.opNames);
+        if (problem !== null) throw new ScenarioError(problem);
+        const ops = lists[thread] ?? [];
+        world.startRound(round);
+        for (const name of ops) {
+          const op = world.operation(name);
+          if (op === undefined) throw new ScenarioError(`op ${name} is not defined`);
+          step = `op ${name}`;
+          ran.add(name);
+          world.tracker?.beginOp(s.opIndex.get(name) ?? 0);
+          op(world.ctx);
+          world.tracker?.endOp();
+        }
+        enter(ThreadStep.Idle, 'the end barrier');
+        barrier.arrive();
+        if (thread === 0) {
+          enter(ThreadStep.Finish, 'finish');
+          (variant.finish ?? scenario.finish)?.(world.ctx);
+          enter(ThreadStep.Checks, 'invariants');
+          const checks = checkRound(memory, s.strings, s.ids, scenario, variant.name, round);
+          if (checks.length > 0 && task.port !== undefined) {
+            task.port.postMessage({ round, checks });
+            posted++;
+          }
+          enter(ThreadStep.Idle, 'the next round');
+          const limitReached = task.roundsLimit > 0 && round >= task.roundsLimit;
+          if (limitReached || Atomics.load(i32, layout.header + kHeaderStop) !== 0) {
+            Atomics.store(i32, layout.header + kHeaderDone, 1);
+            needsSetup = false;
+          } else {
+            // No other thread runs now: they wait at the start barrier for this one.
+            resetRoundState(memory, s.strings, s.ids, s.threads);
+            Atomics.store(i32, layout.header + kHeaderRound, round + 1);
+          }
+        }
+      } catch (error) {
+        if (!(error instanceof RoundAborted)) throw error;
+        Atomics.store(i32, current, ThreadStep.Idle);
+        if (park(s, thread)) return { status: 'done', thread, ops: [...ran], posted };
+        // The main thread reset the world and set the next round: thread 0 runs its setup.
+        needsSetup = true;
+      }
+    }
+  } catch (error) {
+    if (state !== undefined) Atomics.store(state.memory.i32, threadBase(state.memory.layout, thread) + kThreadCurrentOp, 0);
+    return { status: 'scenario-error', thread, failure: describeFailure(error, step, task.scenarioUrl) };
+  }
+}
+
+/**
+ * Parks after a teardown until the main thread releases the threads (bounded by the hard wait
+ * bound: the main thread releases within its own bounds). Returns true when the variant is done.
+ */
+function park(s: ThreadState, thread: number): boolean {
+  const { i32, layout } = s.memory;
+  const releaseIndex = layout.header + kHeaderRelease;
+  const release = Atomics.load(i32, releaseIndex);
+  // Published after reading the generation: the main thread bumps it only once all are parked.
+  Atomics.store(i32, threadBase(layout, thread) + kThreadParked, release + 1);
+  const started = wallClockMs();
+  while (Atomics.load(i32, releaseIndex) === release) {
+    if (wallClockMs() - started > kHardWaitBoundMs) throw new Error(`thread ${thread} parked for ${kHardWaitBoundMs} ms without a release`);
+    Atomics.wait(i32, releaseIndex, release, 20);
+  }
+  Atomics.store(i32, threadBase(layout, thread) + kThreadParked, 0);
+  return Atomics.load(i32, layout.header + kHeaderDone) !== 0;
+}
+
+/** What went wrong, where: every exception out of scenario code is the scenario's to fix. */
+function describeFailure(error: unknown, step: string, scenarioUrl: string): ScenarioFailure {
+  const message = error instanceof Error ? error.message : String(error);
+  const kind = error instanceof LimitError ? 'limit' : error instanceof ScenarioError ? 'scenario' : 'thrown';
+  return { kind, message, step, location: locateError(error, scenarioUrl) };
+}
