@@ -19,11 +19,11 @@ export function formatSummaryTable(verdicts: readonly VariantVerdict[]): string 
   const expectWidth = Math.max(9, ...verdicts.map((v) => formatExpectation(v.expect).length + 2));
   const seenWidth = Math.max(5, ...verdicts.map((v) => seenText(v).length + 2));
   const lines = [
-    `${pad('variant', nameWidth)}${pad('expected', expectWidth)}${pad('seen', seenWidth)}${pad('pass', 6)}${pad('rounds', 8)}time`,
+    `${pad('variant', nameWidth)}${pad('expected', expectWidth)}${pad('seen', seenWidth)}${pad('pass', 6)}${pad('rounds', 8)}${pad('rounds/s', 10)}time`,
   ];
   for (const v of verdicts) {
     lines.push(
-      `${pad(v.name, nameWidth)}${pad(formatExpectation(v.expect), expectWidth)}${pad(seenText(v), seenWidth)}${pad(statusWord(v), 6)}${pad(String(v.rounds), 8)}${v.durationMs} ms${v.note === '' ? '' : `  (${v.note})`}`,
+      `${pad(v.name, nameWidth)}${pad(formatExpectation(v.expect), expectWidth)}${pad(seenText(v), seenWidth)}${pad(statusWord(v), 6)}${pad(String(v.rounds), 8)}${pad(String(v.roundsPerSec), 10)}${v.durationMs} ms${v.note === '' ? '' : `  (${v.note})`}`,
     );
   }
   return lines.join('\n');
@@ -153,6 +153,8 @@ export function toJson(run: StressRun): unknown {
       note: v.note,
       rounds: v.rounds,
       durationMs: v.durationMs,
+      roundsPerSec: v.roundsPerSec,
+      acquisitionsPerSec: v.acquisitionsPerSec,
       abortedRounds: v.abortedRounds,
       firstDeadlockMs: v.firstDeadlockMs,
       stoppedBy: v.stoppedBy,

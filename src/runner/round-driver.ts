@@ -366,6 +366,9 @@ class VariantDriver {
       minThreads: variant.minThreads,
     });
     const ran = new Set(this.tasks.flatMap((t) => t.ops));
+    const durationMs = Math.round(wallClockMs() - this.started);
+    const lockStats = readClassStats(this.memory, this.strings).filter((s) => s.acquisitions > 0);
+    const perSec = (n: number): number => (durationMs > 0 ? Math.round((n * 1000) / durationMs) : 0);
     const verdict: VariantVerdict = {
       name: variant.name,
       description: variant.description,
@@ -380,9 +383,11 @@ class VariantDriver {
             ? `needs ${variant.minThreads} threads`
             : '',
       rounds,
-      durationMs: Math.round(wallClockMs() - this.started),
+      durationMs,
+      roundsPerSec: perSec(rounds),
+      acquisitionsPerSec: perSec(lockStats.reduce((sum, s) => sum + s.acquisitions, 0)),
       findings: this.collector.summaries(),
-      lockStats: readClassStats(this.memory, this.strings).filter((s) => s.acquisitions > 0),
+      lockStats,
       coverage: readCoverage(this.memory, variant.opNames, ran),
       abortedRounds: this.abortedRounds,
       firstDeadlockMs: this.firstDeadlockMs,

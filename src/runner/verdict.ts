@@ -61,6 +61,10 @@ export interface VariantVerdict {
   note: string;
   rounds: number;
   durationMs: number;
+  /** Rounds per second of the variant's wall time (teardowns included). */
+  roundsPerSec: number;
+  /** Lock acquisitions per second, over every thread (lock_stat's counts). */
+  acquisitionsPerSec: number;
   findings: FindingSummary[];
   lockStats: LockClassStats[];
   coverage: Coverage;

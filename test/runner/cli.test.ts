@@ -38,6 +38,9 @@ describe('stress CLI', () => {
     const doc = JSON.parse(r.stdout) as { tool: string; seed: number; threads: number; ok: boolean; variants: Array<{ name: string; pass: boolean; findings: Array<{ kind: string; locks: string[] }> }> };
     expect(doc).toMatchObject({ tool: 'lockstress', seed: 9, threads: 2, ok: true });
     expect(doc.variants[0]?.findings.map((f) => f.kind).sort()).toEqual(['deadlock', 'lock-order-cycle']);
+    const v = doc.variants[0] as unknown as { rounds: number; durationMs: number; roundsPerSec: number; acquisitionsPerSec: number };
+    expect(v.roundsPerSec).toBe(Math.round((v.rounds * 1000) / v.durationMs));
+    expect(v.acquisitionsPerSec).toBeGreaterThan(0);
     expect(r.stderr).toContain('INFO: task');
   });
 
@@ -64,13 +67,13 @@ describe('stress CLI', () => {
   it('with one thread, a variant that needs two is skipped, not failed', async () => {
     const r = await runCli(['--threads', '1', '--variant', '51cdc8bc', '--variant', '2b48f52f2bff', '--duration-ms', '400']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/51cdc8bc\s+deadlock \+ lock-order-cycle\s+lock-order-cycle\s+SKIP\s+\d+\s+\d+ ms\s+\(needs 2 threads\)/);
+    expect(r.stdout).toMatch(/51cdc8bc\s+deadlock \+ lock-order-cycle\s+lock-order-cycle\s+SKIP\s+\d+\s+\d+\s+\d+ ms\s+\(needs 2 threads\)/);
     expect(r.stdout).toMatch(/2b48f52f2bff\s+clean\s+clean\s+PASS/);
   }, 30_000);
 
   it('too few rounds to say is inconclusive, with exit 3', async () => {
     const r = await runCli(['--scenario', misuse, '--variant', 'clean', '--duration-ms', '1', '--min-rounds', '1000']);
     expect(r.code).toBe(3);
-    expect(r.stdout).toMatch(/clean\s+clean\s+clean\s+INCONCLUSIVE\s+\d+\s+\d+ ms\s+\(\d+ rounds, fewer than 1000\)/);
+    expect(r.stdout).toMatch(/clean\s+clean\s+clean\s+INCONCLUSIVE\s+\d+\s+\d+\s+\d+ ms\s+\(\d+ rounds, fewer than 1000\)/);
   });
 });
