@@ -25,6 +25,5 @@ export type {
 } from './scenarios/contract.js';
 export { kFindingKinds } from './finding-kinds.js';
 export type { FindingKind } from './finding-kinds.js';
-export type { FindingDocument, RunVerdict, StressDocument, VariantDocument } from './report/document.js';
-export type { VerdictStatus } from './runner/verdict.js';
+export type { FindingDocument, RunVerdict, StressDocument, VariantDocument, VariantStatus } from './report/document-types.js';
 export type { ShardSpec } from './runner/shard.js';

@@ -5,76 +5,19 @@
  * run and a merge of shards give the same XML.
  */
 import { ConfigError } from '../errors.js';
-import type { FindingKind } from '../finding-kinds.js';
 import { toJson } from '../runner/report.js';
 import type { StressRun } from '../runner/run-stress.js';
 import type { ShardSpec } from '../runner/shard.js';
 import type { VerdictStatus } from '../runner/verdict.js';
+import type { FindingDocument, RunVerdict, StressDocument, VariantDocument, VariantStatus } from './document-types.js';
 
-export interface FindingDocument {
-  kind: FindingKind;
-  /** Rounds that showed it. */
-  count: number;
-  firstRound: number;
-  locks: string[];
-  /** One line. */
-  message: string;
-  evidence: unknown;
-  /** The kernel-format report of its first occurrence. */
-  report: string;
-}
+export type { FindingDocument, RunVerdict, StressDocument, VariantDocument, VariantStatus } from './document-types.js';
 
-export interface VariantDocument {
-  name: string;
-  description: string;
-  /** `['clean']`, or kinds and lists of alternative kinds. */
-  expect: ReadonlyArray<string | readonly string[]>;
-  seen: string[];
-  pass: boolean;
-  status: VerdictStatus;
-  note: string;
-  rounds: number;
-  durationMs: number;
-  abortedRounds: number;
-  firstDeadlockMs: number | null;
-  stoppedBy: string;
-  errors: string[];
-  findings: FindingDocument[];
-  lockStats: Array<{ lock: string; acquisitions: number; contentions: number; maxWaitUs: number; maxHoldUs: number }>;
-  coverage: { pairsOverlapped: number; pairsPossible: number; overlapped: string[] };
-  /** The seed this variant ran with (runs with `--seeds K` run a variant once per seed). */
-  seed: number;
-}
-
-/** The verdict of a whole run or merge; {@link kRunExitCodes} maps it to the exit status. */
-export type RunVerdict = 'pass' | 'fail' | 'inconclusive' | 'interrupted';
+// The document's status union and the runner's must stay one and the same.
+const kSameStatuses: [VariantStatus, VerdictStatus] extends [VerdictStatus, VariantStatus] ? true : never = true;
+void kSameStatuses;
 
 export const kRunExitCodes: Readonly<Record<RunVerdict, number>> = { pass: 0, fail: 1, inconclusive: 3, interrupted: 130 };
-
-export interface StressDocument {
-  tool: 'lockstress';
-  scenario: string;
-  /** The (first) seed of the run; null in a merge of runs with different seeds. */
-  seed: number | null;
-  /** Seeds per variant (`--seeds`). */
-  seeds: number;
-  /** null in a merge of runs with different thread counts. */
-  threads: number | null;
-  /** When the run started (ISO 8601, UTC); the earliest start in a merge. */
-  startedAt: string;
-  /** Wall time of the run; in a merge, the sum of the merged runs' times. */
-  durationMs: number;
-  interrupted: boolean;
-  /** The slice this run covered (`--shard`), or null for a whole run (and for a merge). */
-  shard: ShardSpec | null;
-  variants: VariantDocument[];
-  /** Every variant passed or was skipped, and the run was not interrupted. */
-  ok: boolean;
-  verdict: RunVerdict;
-  exitCode: number;
-  /** Only in the output of `lockstress merge`: the documents it merged. */
-  merged?: Array<{ file: string; shard: ShardSpec | null; seed: number | null; variants: number }>;
-}
 
 /**
  * The rule for a whole run, the same for a run and a merge: interrupted; else `fail` if a variant
