@@ -16,6 +16,8 @@ const mix = compiledPath('test/fixtures/scenarios/verdict-mix.js');
 const dir = mkdtempSync(join(tmpdir(), 'lockstress-ci-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** Generous: these start processes and threads on a 2-core machine that may be busy. */
+const kTestTimeoutMs = 120_000;
 const runCli = (args: string[], env: Record<string, string> = {}): Promise<NodeRun> => runNode(cli, args, env, { killAfterMs: 120_000 });
 
 interface Doc {
@@ -48,7 +50,7 @@ describe('--junit', () => {
     expect(cases).toHaveLength(14);
     expect(new Set(cases.map((c) => c.attrs.classname))).toEqual(new Set(['vfio-kvm']));
     expect(cases.map((c) => c.attrs.name)).toContain('2b48f52f2bff');
-  });
+  }, kTestTimeoutMs);
 
   it('marks failing variants with their findings and skipped ones with the reason (LOCKSTRESS_JUNIT)', async () => {
     const file = join(dir, 'mix.xml');
@@ -64,14 +66,14 @@ describe('--junit', () => {
     expect(byName.get('missed')?.children.find((c) => c.name === 'failure')?.attrs.message).toBe('expected deadlock; seen clean; 20 rounds');
     expect(byName.get('needs-eight')?.children[0]?.attrs.message).toBe('skipped: needs 8 threads');
     expect(byName.get('clean')?.children.map((c) => c.name)).toEqual(['system-out']);
-  });
+  }, kTestTimeoutMs);
 
   it.each([
     [['--junit', '/nonexistent-dir/r.xml'], {}, '--junit "/nonexistent-dir/r.xml": no such folder'],
     [[], { LOCKSTRESS_JUNIT: '/nonexistent-dir/r.xml' }, 'LOCKSTRESS_JUNIT "/nonexistent-dir/r.xml": no such folder'],
   ])('a file that cannot be written is refused before the run: %o %o', async (args, env, named) => {
     expectOneLineError(await runCli([...args, '--scenario', mix], env), named);
-  });
+  }, kTestTimeoutMs);
 });
 
 describe('--shard and merge', () => {
@@ -110,7 +112,7 @@ describe('--shard and merge', () => {
     const junit = parseXml(readFileSync(join(dir, 'merged.xml'), 'utf8'));
     expect(junitProblems(junit)).toEqual([]);
     expect(findAll(junit, 'testcase').map((c) => c.attrs.name)).toContain('needs-eight (seed 42)');
-  });
+  }, kTestTimeoutMs);
 
   it('a merge of passing shards exits 0, and a shard with nothing to run is an empty document', async () => {
     const args = ['--scenario', mix, '--variant', 'clean', '--threads', '1', '--rounds', '20', '--json'];
@@ -123,7 +125,7 @@ describe('--shard and merge', () => {
     const merged = await runCli(['merge', join(dir, 'p1.json'), join(dir, 'p2.json')]);
     expect(merged.code).toBe(0);
     expect(units(JSON.parse(merged.stdout) as Doc)).toEqual([expect.stringMatching(/^clean@\d+:pass$/)]);
-  });
+  }, kTestTimeoutMs);
 
   it.each([
     [['--shard', '0/2'], {}, '--shard="0/2"'],
@@ -136,7 +138,7 @@ describe('--shard and merge', () => {
     [['merge', '--bogus'], {}, 'merge: unknown flag "--bogus"'],
   ])('bad input %o %o is one line naming it, exit 2', async (args, env, named) => {
     expectOneLineError(await runCli(args, env), named);
-  });
+  }, kTestTimeoutMs);
 
   it('merge refuses a file that is not a lockstress document, documents of two scenarios, and duplicates', async () => {
     writeFileSync(join(dir, 'other.json'), '{"tool":"jest"}');
@@ -147,5 +149,5 @@ describe('--shard and merge', () => {
     writeFileSync(join(dir, 'mix-doc.json'), JSON.stringify(mixDoc));
     expectOneLineError(await runCli(['merge', join(dir, 'misuse.json'), join(dir, 'mix-doc.json')]), 'is from scenario verdict-mix');
     expectOneLineError(await runCli(['merge', join(dir, 'misuse.json'), join(dir, 'misuse.json')]), 'variant clean (seed 1) is in both');
-  });
+  }, kTestTimeoutMs);
 });

@@ -13,6 +13,8 @@ import { type NodeRun, runNode } from '../helpers/run-node.js';
 const cli = compiledPath('src/cli/stress.js');
 const fixtures = fileURLToPath(new URL('../fixtures/ts-scenarios/', import.meta.url));
 const tsc = fileURLToPath(new URL('../../node_modules/typescript/bin/tsc', import.meta.url));
+/** Generous: these start processes and threads on a 2-core machine that may be busy. */
+const kTestTimeoutMs = 120_000;
 const runCli = (args: string[]): Promise<NodeRun> => runNode(cli, args, {}, { killAfterMs: 60_000 });
 
 function expectOneLine(r: NodeRun, text: string): void {
@@ -35,15 +37,15 @@ describe('TypeScript scenarios', () => {
     ]);
     // The compiled module lived beside the .ts file for the run only.
     expect(readdirSync(fixtures).filter((f) => f.endsWith('.lockstress.mjs'))).toEqual([]);
-  });
+  }, kTestTimeoutMs);
 
   it('a syntax error is one line: file.ts:line:column: message, exit 2', async () => {
     expectOneLine(await runCli(['--scenario', `${fixtures}syntax-error.ts`]), 'syntax-error.ts:4:24: Unexpected ";" (--scenario');
-  });
+  }, kTestTimeoutMs);
 
   it('an error thrown while the scenario loads names the .ts line (through the source map), exit 2', async () => {
     expectOneLine(await runCli(['--scenario', `${fixtures}throws-on-load.ts`]), 'throws-on-load.ts:15:11: scenario table is empty');
-  });
+  }, kTestTimeoutMs);
 
   it("`import { defineScenario } from 'lockstress'` type-checks, and a misspelled finding kind does not", async () => {
     const good = await runNode(tsc, ['-p', `${fixtures}tsconfig.json`], {}, { killAfterMs: 60_000 });
@@ -52,5 +54,5 @@ describe('TypeScript scenarios', () => {
     const bad = await runNode(tsc, ['-p', `${fixtures}tsconfig.bad-types.json`], {}, { killAfterMs: 60_000 });
     expect(bad.code).not.toBe(0);
     expect(bad.stdout).toMatch(/bad-types\.ts\(12,\d+\): error TS2322: Type '\["dedlock"\]' is not assignable to type 'Expectation'/);
-  });
+  }, kTestTimeoutMs);
 });
