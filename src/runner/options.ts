@@ -283,7 +283,7 @@ flags (each mirrors an environment variable; flags win):
   --stop-on-first     stop a variant at its first finding        LOCKSTRESS_STOP_ON_FIRST=1
   --until-expected    stop a variant once it showed what it expects LOCKSTRESS_UNTIL_EXPECTED=1
   --json              one JSON document on stdout                LOCKSTRESS_JSON=1
-  --junit FILE        also write JUnit XML, one testcase/variant LOCKSTRESS_JUNIT
+  --junit FILE        also write JUnit XML, one testcase/variant  LOCKSTRESS_JUNIT
   --no-jitter         no seeded pauses before locks              LOCKSTRESS_JITTER=0
   --list              list the variants with their descriptions
   --help              this text
