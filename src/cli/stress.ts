@@ -13,8 +13,14 @@ import {
   optionsFromEnv,
   resolveStressOptions,
 } from '../runner/options.js';
-import { formatRunReport, statusWord, toJson } from '../runner/report.js';
-import { loadSelection, runStress } from '../runner/run-stress.js';
+import { toDocument } from '../report/document.js';
+import { toJunit } from '../report/junit.js';
+import { formatShardedReport } from '../report/sharded-text.js';
+import { statusWord } from '../runner/report.js';
+import { loadSelection } from '../runner/run-stress.js';
+import { runSharded } from '../runner/run-sharded.js';
+import { mergeMain } from './merge.js';
+import { checkReportPath, writeReportFile } from './write-report.js';
 
 export const kExitPass = 0;
 export const kExitFail = 1;
@@ -26,6 +32,7 @@ const kExitInternal = 70;
 
 async function main(argv: readonly string[]): Promise<number> {
   try {
+    if (argv[0] === 'merge') return mergeMain(argv.slice(1));
     const options = resolveStressOptions(mergeOptions(optionsFromEnv(process.env), optionsFromArgs(argv)));
     if (options.help) {
       process.stdout.write(`${kStressUsage}\n`);
@@ -65,8 +72,10 @@ async function stress(options: ResolvedStressOptions): Promise<number> {
   };
   process.on('SIGINT', onSigint);
   const showProgress = process.stderr.isTTY === true;
+  if (options.junit !== '') checkReportPath(options.origins.junit, options.junit);
+  const startedAt = new Date();
   try {
-    const run = await runStress(options, {
+    const run = await runSharded(options, {
       interrupt: interrupt.signal,
       // One line on stderr as the run starts: what runs, and the seed that replays it.
       started: (info) =>
@@ -79,11 +88,11 @@ async function stress(options: ResolvedStressOptions): Promise<number> {
         : undefined,
     });
     if (showProgress) process.stderr.write('\r\x1b[K');
-    human.write(`${formatRunReport(run, options.durationMs)}\n`);
-    if (options.json) process.stdout.write(`${JSON.stringify(toJson(run))}\n`);
-    if (run.interrupted) return kExitInterrupted;
-    if (run.ok) return kExitPass;
-    return run.variants.some((v) => v.status === 'fail') ? kExitFail : kExitInconclusive;
+    const doc = toDocument({ ...run, startedAt });
+    human.write(`${formatShardedReport(run, doc, options.durationMs)}\n`);
+    if (options.junit !== '') writeReportFile(options.origins.junit, options.junit, toJunit(doc));
+    if (options.json) process.stdout.write(`${JSON.stringify(doc)}\n`);
+    return doc.exitCode;
   } finally {
     process.off('SIGINT', onSigint);
   }

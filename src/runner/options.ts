@@ -5,6 +5,7 @@
  * the variable (or flag) and the value.
  */
 import { ConfigError } from '../errors.js';
+import { type ShardSpec, parseShard } from './shard.js';
 
 export interface ResolvedStressOptions {
   /** Worker threads. `LOCKSTRESS_THREADS`, `--threads`. */
@@ -38,15 +39,24 @@ export interface ResolvedStressOptions {
   json: boolean;
   /** Seeded pauses before locks to widen race windows. `LOCKSTRESS_JITTER=0` turns them off. */
   jitter: boolean;
+  /** Also write a JUnit XML report to this file ('' = none). `LOCKSTRESS_JUNIT`, `--junit`. */
+  junit: string;
+  /**
+   * Run only this slice of the (seed, variant) units, round-robin (see runner/shard.ts); null =
+   * all. `LOCKSTRESS_SHARD`, `--shard i/n`.
+   */
+  shard: ShardSpec | null;
+  /** Run every variant under this many seeds: seed, seed+1, ... `LOCKSTRESS_SEEDS`, `--seeds`. */
+  seeds: number;
   /** List the variants and exit. `--list`. */
   list: boolean;
   /** Print usage and exit. `--help`. */
   help: boolean;
   /**
-   * Where `variants` and `scenario` came from (`--variant` or `LOCKSTRESS_VARIANT`), so that an
+   * Where `variants`, `scenario` and `junit` came from (`--variant` or `LOCKSTRESS_VARIANT`), so that an
    * error about them names what the user typed.
    */
-  origins: { variants: string; scenario: string };
+  origins: { variants: string; scenario: string; junit: string };
 }
 
 export type StressOptions = Partial<ResolvedStressOptions>;
@@ -65,9 +75,12 @@ export const kDefaultStressOptions: Readonly<Omit<ResolvedStressOptions, 'seed'>
   untilExpected: false,
   json: false,
   jitter: true,
+  junit: '',
+  shard: null,
+  seeds: 1,
   list: false,
   help: false,
-  origins: { variants: '--variant', scenario: '--scenario' },
+  origins: { variants: '--variant', scenario: '--scenario', junit: '--junit' },
 };
 
 export function resolveStressOptions(options: StressOptions): ResolvedStressOptions {
@@ -104,6 +117,7 @@ const kLimits = {
   rounds: [0, 1_000_000_000],
   minRounds: [0, 1_000_000_000],
   hangMs: [10, 600_000],
+  seeds: [1, 10_000],
 } as const;
 
 /** Reads the `LOCKSTRESS_*` variables. Unset or empty variables are left out. */
@@ -123,6 +137,9 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): StressOptions {
   int('LOCKSTRESS_ROUNDS', 'rounds');
   int('LOCKSTRESS_HANG_MS', 'hangMs');
   int('LOCKSTRESS_MIN_ROUNDS', 'minRounds');
+  int('LOCKSTRESS_SEEDS', 'seeds');
+  const shard = get('LOCKSTRESS_SHARD');
+  if (shard !== undefined) out.shard = parseShard('LOCKSTRESS_SHARD', shard);
   const origins = { ...kDefaultStressOptions.origins };
   const variants = get('LOCKSTRESS_VARIANT');
   if (variants !== undefined) {
@@ -136,7 +153,12 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): StressOptions {
     out.scenario = scenario;
     origins.scenario = 'LOCKSTRESS_SCENARIO';
   }
-  if (variants !== undefined || scenario !== undefined) out.origins = origins;
+  const junit = get('LOCKSTRESS_JUNIT');
+  if (junit !== undefined) {
+    out.junit = junit;
+    origins.junit = 'LOCKSTRESS_JUNIT';
+  }
+  if (variants !== undefined || scenario !== undefined || junit !== undefined) out.origins = origins;
   const stop = get('LOCKSTRESS_STOP_ON_FIRST');
   if (stop !== undefined) out.stopOnFirst = parseFlag('LOCKSTRESS_STOP_ON_FIRST', stop);
   const until = get('LOCKSTRESS_UNTIL_EXPECTED');
@@ -192,6 +214,18 @@ export function optionsFromArgs(args: readonly string[]): StressOptions {
       case '--scenario':
         out.scenario = value();
         break;
+      case '--seeds':
+        out.seeds = parseInteger(name, value(), ...kLimits.seeds);
+        break;
+      case '--shard':
+        out.shard = parseShard(name, value());
+        break;
+      case '--junit': {
+        const file = value();
+        if (file.trim() === '') throw new ConfigError(`--junit ${JSON.stringify(file)}: names no file`);
+        out.junit = file;
+        break;
+      }
       case '--stop-on-first':
         out.stopOnFirst = true;
         break;
@@ -229,6 +263,7 @@ export function mergeOptions(fromEnv: StressOptions, fromArgs: StressOptions): S
   const origins = { ...kDefaultStressOptions.origins, ...fromEnv.origins };
   if (fromArgs.variants !== undefined) origins.variants = '--variant';
   if (fromArgs.scenario !== undefined) origins.scenario = '--scenario';
+  if (fromArgs.junit !== undefined) origins.junit = '--junit';
   return { ...fromEnv, ...fromArgs, origins };
 }
 
@@ -245,13 +280,22 @@ flags (each mirrors an environment variable; flags win):
   --min-rounds N      fewer rounds than this and no decisive     LOCKSTRESS_MIN_ROUNDS (default 20)
                       evidence: the verdict is inconclusive
   --variant NAME      run only this variant (repeatable)         LOCKSTRESS_VARIANT    (comma-separated)
-  --scenario PATH     vfio-kvm, or a scenario module (.js)       LOCKSTRESS_SCENARIO   (default vfio-kvm)
+  --scenario PATH     vfio-kvm, or a scenario module (.js, .ts)  LOCKSTRESS_SCENARIO   (default vfio-kvm)
+  --seeds K           run every variant under K seeds: seed,     LOCKSTRESS_SEEDS      (default 1)
+                      seed+1, ..., seed+K-1
+  --shard I/N         run only the I-th of N round-robin slices  LOCKSTRESS_SHARD      (default: all)
+                      of the (seed, variant) units
   --stop-on-first     stop a variant at its first finding        LOCKSTRESS_STOP_ON_FIRST=1
   --until-expected    stop a variant once it showed what it expects LOCKSTRESS_UNTIL_EXPECTED=1
   --json              one JSON document on stdout                LOCKSTRESS_JSON=1
+  --junit FILE        also write JUnit XML, one testcase/variant  LOCKSTRESS_JUNIT
   --no-jitter         no seeded pauses before locks              LOCKSTRESS_JITTER=0
   --list              list the variants with their descriptions
   --help              this text
+
+  merge A.json B.json ... [--junit FILE]
+                      merge --json documents (shards) into one on stdout, with the
+                      verdict and exit status of the whole
 
 exit status: 0 every variant passed (or was skipped), 1 a variant failed, 2 bad input,
              3 none failed but one was inconclusive, 130 interrupted`;

@@ -34,6 +34,9 @@ describe('stress options', () => {
       LOCKSTRESS_UNTIL_EXPECTED: '1',
       LOCKSTRESS_JSON: '1',
       LOCKSTRESS_JITTER: '0',
+      LOCKSTRESS_SEEDS: '3',
+      LOCKSTRESS_SHARD: '2/4',
+      LOCKSTRESS_JUNIT: 'out.xml',
     });
     expect(options).toEqual({
       threads: 8,
@@ -44,12 +47,21 @@ describe('stress options', () => {
       minRounds: 7,
       variants: ['a', 'b'],
       scenario: './x.js',
-      origins: { variants: 'LOCKSTRESS_VARIANT', scenario: 'LOCKSTRESS_SCENARIO' },
+      origins: { variants: 'LOCKSTRESS_VARIANT', scenario: 'LOCKSTRESS_SCENARIO', junit: 'LOCKSTRESS_JUNIT' },
       stopOnFirst: true,
       untilExpected: true,
       json: true,
       jitter: false,
+      seeds: 3,
+      shard: { index: 2, count: 4 },
+      junit: 'out.xml',
     });
+  });
+
+  it('--shard, --seeds and --junit take their values', () => {
+    expect(optionsFromArgs(['--shard', '3/4', '--seeds', '2', '--junit=r.xml'])).toEqual({ shard: { index: 3, count: 4 }, seeds: 2, junit: 'r.xml' });
+    const defaults = resolveStressOptions({});
+    expect([defaults.shard, defaults.seeds, defaults.junit]).toEqual([null, 1, '']);
   });
 
   it('collects repeated --variant flags and --name=value forms', () => {
@@ -66,6 +78,10 @@ describe('stress options', () => {
     [{ LOCKSTRESS_JSON: 'yes' }, 'LOCKSTRESS_JSON="yes"'],
     [{ LOCKSTRESS_VARIANT: ',,' }, 'LOCKSTRESS_VARIANT=",,": names no variant'],
     [{ LOCKSTRESS_MIN_ROUNDS: 'x' }, 'LOCKSTRESS_MIN_ROUNDS="x"'],
+    [{ LOCKSTRESS_SHARD: '0/2' }, 'LOCKSTRESS_SHARD="0/2"'],
+    [{ LOCKSTRESS_SHARD: '3/2' }, 'LOCKSTRESS_SHARD="3/2"'],
+    [{ LOCKSTRESS_SHARD: 'x' }, 'LOCKSTRESS_SHARD="x"'],
+    [{ LOCKSTRESS_SEEDS: '0' }, 'LOCKSTRESS_SEEDS="0"'],
   ])('a bad variable %o is a ConfigError naming it and its value', (env, named) => {
     expect(() => optionsFromEnv(env)).toThrow(ConfigError);
     expect(() => optionsFromEnv(env)).toThrow(named);
@@ -78,6 +94,13 @@ describe('stress options', () => {
     [['--frobnicate'], 'unknown flag "--frobnicate"'],
     [['--variant'], '--variant: missing value'],
     [['--variant', ''], '--variant "": names no variant'],
+    [['--shard', '0/2'], '--shard="0/2"'],
+    [['--shard', '3/2'], '--shard="3/2"'],
+    [['--shard', 'x'], '--shard="x"'],
+    [['--shard', '1/0'], '--shard="1/0"'],
+    [['--shard'], '--shard: missing value'],
+    [['--seeds', '0'], '--seeds="0"'],
+    [['--junit', ''], '--junit "": names no file'],
   ])('bad flags %o are a ConfigError naming them', (args, named) => {
     expect(() => optionsFromArgs(args)).toThrow(ConfigError);
     expect(() => optionsFromArgs(args)).toThrow(named);
@@ -85,9 +108,11 @@ describe('stress options', () => {
 
   it('a flag replaces the variable it mirrors, and errors then name the flag', () => {
     const env = optionsFromEnv({ LOCKSTRESS_VARIANT: 'a', LOCKSTRESS_SCENARIO: './x.js' });
-    expect(resolveStressOptions(mergeOptions(env, {})).origins).toEqual({ variants: 'LOCKSTRESS_VARIANT', scenario: 'LOCKSTRESS_SCENARIO' });
+    expect(resolveStressOptions(mergeOptions(env, {})).origins).toEqual({ variants: 'LOCKSTRESS_VARIANT', scenario: 'LOCKSTRESS_SCENARIO', junit: '--junit' });
     const merged = resolveStressOptions(mergeOptions(env, optionsFromArgs(['--variant', 'b'])));
     expect(merged.variants).toEqual(['b']);
-    expect(merged.origins).toEqual({ variants: '--variant', scenario: 'LOCKSTRESS_SCENARIO' });
+    expect(merged.origins).toEqual({ variants: '--variant', scenario: 'LOCKSTRESS_SCENARIO', junit: '--junit' });
+    const junit = mergeOptions(optionsFromEnv({ LOCKSTRESS_JUNIT: 'a.xml' }), optionsFromArgs(['--junit', 'b.xml']));
+    expect([junit.junit, junit.origins?.junit]).toEqual(['b.xml', '--junit']);
   });
 });
