@@ -47,6 +47,17 @@ describe('TypeScript scenarios', () => {
     expectOneLine(await runCli(['--scenario', `${fixtures}throws-on-load.ts`]), 'throws-on-load.ts:15:11: scenario table is empty');
   }, kTestTimeoutMs);
 
+  it('an op that throws on a worker thread names the .ts line too, exit 2', async () => {
+    const r = await runCli(['--scenario', `${fixtures}op-throws.ts`, '--threads', '2']);
+    expect(r.code).toBe(2);
+    const errors = r.stderr
+      .trimEnd()
+      .split('\n')
+      .filter((line) => !line.startsWith('lockstress: running '));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/op BOOM: thrown from a TypeScript op \(at .*op-throws\.ts:14:11\)$/);
+  }, kTestTimeoutMs);
+
   it("`import { defineScenario } from 'lockstress'` type-checks, and a misspelled finding kind does not", async () => {
     const good = await runNode(tsc, ['-p', `${fixtures}tsconfig.json`], {}, { killAfterMs: 60_000 });
     expect(good.stdout + good.stderr).toBe('');
