@@ -32,6 +32,8 @@ export interface Capacities {
   stringBytes: number;
   /** Operation kinds a scenario declares (for overlap coverage). */
   ops: number;
+  /** Scheduling decisions a controlled round can record (schedule region). */
+  scheduleSteps: number;
 }
 
 export const kDefaultCapacities: Capacities = {
@@ -44,6 +46,7 @@ export const kDefaultCapacities: Capacities = {
   strings: 4096,
   stringBytes: 256 * 1024,
   ops: 32,
+  scheduleSteps: 8192,
 };
 
 /** Lock classes are bit positions in one Int32 mask, so there are at most 32. */
@@ -265,6 +268,45 @@ export const kStringWords = 2;
 // on another thread.
 export const kOverlapWords = 1;
 
+// ---------------------------------------------------------------------------------------------
+// Controlled schedule (src/schedule/controlled-schedule.ts): a turn word, per-thread states, and
+// the round's log of scheduling decisions. Only the thread holding the turn writes it.
+/** Thread index + 1 whose turn it is; 0 = nobody's (before the first decision, after the last). */
+export const kSchedTurn = 0;
+/** Decisions taken this round (entries in the step log). */
+export const kSchedSteps = 1;
+/** 1 once no thread could run while some had not finished: a deadlock or a hang. */
+export const kSchedStall = 2;
+/** Replay: a recorded decision named a thread that could not run there (the scenario changed?). */
+export const kSchedDiverged = 3;
+/** Decisions of the step log that were preemptions (the running thread could have gone on). */
+export const kSchedPreemptions = 4;
+/** Decisions of the last finished round (not reset between rounds): PCT's estimate of k. */
+export const kSchedLastSteps = 5;
+export const kSchedHeaderWords = 8;
+/** Per-thread: a {@link SchedState}, and the word a waiting thread waits on and the value it saw. */
+export const kSchedState = 0;
+export const kSchedWaitIndex = 1;
+export const kSchedWaitExpected = 2;
+/** PCT: the thread's priority (higher runs first); lowered at a change point. */
+export const kSchedPriority = 3;
+export const kSchedThreadWords = 4;
+/** One step: who ran, what it was about to do, and what the scheduler chose next. */
+export const kStepThread = 0;
+export const kStepPoint = 1;
+export const kStepObject = 2;
+export const kStepSite = 3;
+/** Bit mask of the threads that could run at this decision (controlled runs have at most 31 threads). */
+export const kStepRunnable = 4;
+export const kStepChosen = 5;
+/** The op (index + 1) the thread was running. */
+export const kStepOp = 6;
+export const kStepWords = 8;
+
+/** WaitingWord: a `waitFor` on a shared word, which a stall answers with a time-out. */
+export const SchedState = { Idle: 0, Runnable: 1, Waiting: 2, Finished: 3, WaitingWord: 4 } as const;
+export type SchedState = (typeof SchedState)[keyof typeof SchedState];
+
 /** Absolute word bases of every region, computed from the capacities. */
 export interface Layout {
   readonly capacities: Capacities;
@@ -280,6 +322,9 @@ export interface Layout {
   readonly findings: number;
   readonly stringIndex: number;
   readonly overlap: number;
+  readonly schedule: number;
+  readonly scheduleThreads: number;
+  readonly scheduleSteps: number;
   /** Byte offset of the string bytes (after all word regions). */
   readonly stringBytesOffset: number;
   readonly totalBytes: number;
@@ -305,6 +350,9 @@ export function computeLayout(capacities: Capacities): Layout {
   const findings = take(capacities.findings * kFindingWords);
   const stringIndex = take(capacities.strings * kStringWords);
   const overlap = take(capacities.ops * capacities.ops * kOverlapWords);
+  const schedule = take(kSchedHeaderWords);
+  const scheduleThreads = take(capacities.threads * kSchedThreadWords);
+  const scheduleSteps = take(capacities.scheduleSteps * kStepWords);
   const stringBytesOffset = next * 4;
   const totalBytes = stringBytesOffset + capacities.stringBytes;
   return {
@@ -321,6 +369,9 @@ export function computeLayout(capacities: Capacities): Layout {
     findings,
     stringIndex,
     overlap,
+    schedule,
+    scheduleThreads,
+    scheduleSteps,
     stringBytesOffset,
     totalBytes: totalBytes + ((8 - (totalBytes % 8)) % 8),
   };
@@ -343,6 +394,8 @@ export const objectBase = (l: Layout, slot: number): number => l.objects + slot 
 export const wordIndex = (l: Layout, word: number): number => l.words + word;
 export const findingBase = (l: Layout, n: number): number => l.findings + n * kFindingWords;
 export const stringIndexBase = (l: Layout, id: number): number => l.stringIndex + id * kStringWords;
+export const schedThreadBase = (l: Layout, thread: number): number => l.scheduleThreads + thread * kSchedThreadWords;
+export const stepBase = (l: Layout, step: number): number => l.scheduleSteps + step * kStepWords;
 export const overlapIndex = (l: Layout, a: number, b: number): number =>
   l.overlap + a * l.capacities.ops + b;
 

@@ -19,6 +19,7 @@ import { formatShardedReport } from '../report/sharded-text.js';
 import { statusWord } from '../runner/report.js';
 import { loadSelection } from '../runner/run-stress.js';
 import { runSharded } from '../runner/run-sharded.js';
+import { withReplay } from '../runner/run-stress.js';
 import { mergeMain } from './merge.js';
 import { checkReportPath, writeReportFile } from './write-report.js';
 
@@ -33,7 +34,7 @@ const kExitInternal = 70;
 async function main(argv: readonly string[]): Promise<number> {
   try {
     if (argv[0] === 'merge') return mergeMain(argv.slice(1));
-    const options = resolveStressOptions(mergeOptions(optionsFromEnv(process.env), optionsFromArgs(argv)));
+    const options = withReplay(resolveStressOptions(mergeOptions(optionsFromEnv(process.env), optionsFromArgs(argv))));
     if (options.help) {
       process.stdout.write(`${kStressUsage}\n`);
       return kExitPass;

@@ -160,7 +160,8 @@ export function formatHungTasks(
   cycle: WaitCycle | null,
   states: readonly ThreadWaitState[],
   names: ReportNames,
-  nowUs: number,
+  /** Now, to say how long each wait has lasted; null leaves waits untimed (controlled schedules). */
+  nowUs: number | null,
 ): string {
   const task = (s: ThreadWaitState, sep: string): string =>
     `thread-${s.thread}${sep}${s.op === -1 ? 'idle' : names.opName(s.op)}`;
@@ -170,6 +171,10 @@ export function formatHungTasks(
 
   for (const s of states) {
     if (s.waitingFor === null) continue;
+    if (nowUs === null) {
+      out.push(`INFO: task ${task(s, ':')} blocked (no thread can run under the controlled schedule).`);
+      continue;
+    }
     const ms = Math.max(0, Math.floor((nowUs - s.waitingFor.sinceUs) / 1000));
     out.push(`INFO: task ${task(s, ':')} blocked for more than ${ms} ms.`);
   }

@@ -13,11 +13,26 @@ import { waitSlice } from './bounded-wait.js';
 
 export type WaitResult = 'ok' | 'not-equal' | 'timed-out';
 
+/** What a thread is about to do at a scheduling point (a reproducer prints it). */
+export const SchedulePoint = {
+  Lock: 1,
+  TryLock: 2,
+  Unlock: 3,
+  Word: 4,
+  Refcount: 5,
+  Object: 6,
+  Jitter: 7,
+} as const;
+export type SchedulePoint = (typeof SchedulePoint)[keyof typeof SchedulePoint];
+
 export interface SchedulePolicy {
-  /** Before a lock or tryLock. */
-  beforeLock(): void;
-  /** Before an unlock, or a shared word, refcount or object operation. */
-  atSharedOp(): void;
+  /** True when one thread runs at a time and the policy picks it (see controlled-schedule.ts). */
+  readonly controlled: boolean;
+  /**
+   * Before a lock, tryLock or unlock, or a shared word, refcount or object operation: `id` is
+   * the lock, word, refcount or slot id, `site` the scenario's site label.
+   */
+  point(kind: SchedulePoint, id: number, site: string): void;
   /**
    * One bounded sleep while `i32[index] === expected` (see bounded-wait.ts: throws RoundAborted on
    * teardown and WaitTimeout past the hard bound). Callers loop and re-read.
@@ -27,13 +42,25 @@ export interface SchedulePolicy {
   jitter(): void;
   /** Round `round` starts on this thread (a seeded policy re-seeds here). */
   startRound(round: number): void;
+  /** Before the start barrier: this thread is about to run its ops. */
+  enterOps(): void;
+  /** After the start barrier, before the first op (a controlled policy waits for its turn here). */
+  beginOps(): void;
+  /** After the last op, before the end barrier. */
+  leaveOps(): void;
+  /** The round was torn down: forget it (no decision is pending). */
+  abandon(): void;
 }
 
 /** No pauses at all: the OS alone interleaves. For benchmarks and for single-thread tests. */
 export const kFreeRunning: SchedulePolicy = {
-  beforeLock: () => undefined,
-  atSharedOp: () => undefined,
+  controlled: false,
+  point: () => undefined,
   wait: waitSlice,
   jitter: () => undefined,
   startRound: () => undefined,
+  enterOps: () => undefined,
+  beginOps: () => undefined,
+  leaveOps: () => undefined,
+  abandon: () => undefined,
 };

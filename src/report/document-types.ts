@@ -20,6 +20,8 @@ export interface FindingDocument {
   evidence: unknown;
   /** The kernel-format report of its first occurrence. */
   report: string;
+  /** Found under a controlled schedule: the token that replays it (`--replay TOKEN`); else null. */
+  replay: string | null;
 }
 
 export interface VariantDocument {

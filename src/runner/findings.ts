@@ -47,6 +47,8 @@ interface Common<K extends FindingKind> {
    * the evidence keeps (the lockdep splat, the hung-task dump). Otherwise rendered from evidence.
    */
   report?: string;
+  /** Found under a controlled schedule: the token that replays its round (`--replay`). */
+  replay?: string;
 }
 
 export type Finding =

@@ -53,8 +53,10 @@ export interface VariantTask {
   opNames: string[];
   seed: number;
   jitter: boolean;
-  /** Round limit (0 = none): thread 0 ends the variant after this round. */
+  /** Round limit (0 = none): thread 0 ends the variant after the round with this number. */
   roundsLimit: number;
+  /** Who interleaves the threads (the schedule seam's policy). */
+  schedule: ScheduleConfig;
   /** Barrier spins before sleeping (see barrier.ts). */
   barrierSpins: number;
   /**
@@ -66,10 +68,23 @@ export interface VariantTask {
   port?: MessagePort;
 }
 
-/** Posted by thread 0 after a round's arbiter ran, when it found something. */
+/** The schedule policy of a variant's threads. */
+export interface ScheduleConfig {
+  /** `os`: free running with seeded jitter; otherwise one thread at a time, chosen by the mode. */
+  mode: 'os' | 'random' | 'pct' | 'replay';
+  pctDepth: number;
+  /** `replay`: the decisions to follow, step by step. */
+  decisions: number[];
+}
+
+/**
+ * Posted by thread 0 after a round's arbiter ran, when the round found something: the checks'
+ * findings, and under a controlled schedule the round's decisions (for its replay token).
+ */
 export interface RoundChecks {
   round: number;
   checks: Finding[];
+  decisions: number[] | null;
 }
 
 export type WorkerTask = WarmUpTask | VariantTask;

@@ -7,6 +7,16 @@
 import { ConfigError } from '../errors.js';
 import { type ShardSpec, parseShard } from './shard.js';
 
+/** Values of `--schedule`. */
+export const kScheduleModes = ['os', 'random', 'pct'] as const;
+export type ScheduleMode = (typeof kScheduleModes)[number];
+
+function parseScheduleMode(what: string, text: string): ScheduleMode {
+  const mode = kScheduleModes.find((m) => m === text.trim());
+  if (mode === undefined) throw new ConfigError(`${what}=${JSON.stringify(text)}: expected one of ${kScheduleModes.join(', ')}`);
+  return mode;
+}
+
 export interface ResolvedStressOptions {
   /** Worker threads. `LOCKSTRESS_THREADS`, `--threads`. */
   threads: number;
@@ -39,6 +49,16 @@ export interface ResolvedStressOptions {
   json: boolean;
   /** Seeded pauses before locks to widen race windows. `LOCKSTRESS_JITTER=0` turns them off. */
   jitter: boolean;
+  /**
+   * Who interleaves the threads: `os` (the operating system, with seeded jitter), or a controlled
+   * schedule where one thread runs between scheduling points and a seeded policy picks it:
+   * `random` or `pct`. `LOCKSTRESS_SCHEDULE`, `--schedule`.
+   */
+  schedule: ScheduleMode;
+  /** PCT's bug depth d (d-1 priority change points per round). `LOCKSTRESS_PCT_DEPTH`, `--pct-depth`. */
+  pctDepth: number;
+  /** A replay token from a report: run exactly that round again. `LOCKSTRESS_REPLAY`, `--replay`. */
+  replay: string;
   /** Also write a JUnit XML report to this file ('' = none). `LOCKSTRESS_JUNIT`, `--junit`. */
   junit: string;
   /**
@@ -56,7 +76,7 @@ export interface ResolvedStressOptions {
    * Where `variants`, `scenario` and `junit` came from (`--variant` or `LOCKSTRESS_VARIANT`), so that an
    * error about them names what the user typed.
    */
-  origins: { variants: string; scenario: string; junit: string };
+  origins: { variants: string; scenario: string; junit: string; replay: string };
 }
 
 export type StressOptions = Partial<ResolvedStressOptions>;
@@ -75,12 +95,15 @@ export const kDefaultStressOptions: Readonly<Omit<ResolvedStressOptions, 'seed'>
   untilExpected: false,
   json: false,
   jitter: true,
+  schedule: 'os',
+  pctDepth: 3,
+  replay: '',
   junit: '',
   shard: null,
   seeds: 1,
   list: false,
   help: false,
-  origins: { variants: '--variant', scenario: '--scenario', junit: '--junit' },
+  origins: { variants: '--variant', scenario: '--scenario', junit: '--junit', replay: '--replay' },
 };
 
 export function resolveStressOptions(options: StressOptions): ResolvedStressOptions {
@@ -118,6 +141,7 @@ const kLimits = {
   minRounds: [0, 1_000_000_000],
   hangMs: [10, 600_000],
   seeds: [1, 10_000],
+  pctDepth: [1, 64],
 } as const;
 
 /** Reads the `LOCKSTRESS_*` variables. Unset or empty variables are left out. */
@@ -138,6 +162,11 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): StressOptions {
   int('LOCKSTRESS_HANG_MS', 'hangMs');
   int('LOCKSTRESS_MIN_ROUNDS', 'minRounds');
   int('LOCKSTRESS_SEEDS', 'seeds');
+  int('LOCKSTRESS_PCT_DEPTH', 'pctDepth');
+  const schedule = get('LOCKSTRESS_SCHEDULE');
+  if (schedule !== undefined) out.schedule = parseScheduleMode('LOCKSTRESS_SCHEDULE', schedule);
+  const replay = get('LOCKSTRESS_REPLAY');
+  if (replay !== undefined) out.replay = replay;
   const shard = get('LOCKSTRESS_SHARD');
   if (shard !== undefined) out.shard = parseShard('LOCKSTRESS_SHARD', shard);
   const origins = { ...kDefaultStressOptions.origins };
@@ -158,7 +187,8 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): StressOptions {
     out.junit = junit;
     origins.junit = 'LOCKSTRESS_JUNIT';
   }
-  if (variants !== undefined || scenario !== undefined || junit !== undefined) out.origins = origins;
+  if (replay !== undefined) origins.replay = 'LOCKSTRESS_REPLAY';
+  if (variants !== undefined || scenario !== undefined || junit !== undefined || replay !== undefined) out.origins = origins;
   const stop = get('LOCKSTRESS_STOP_ON_FIRST');
   if (stop !== undefined) out.stopOnFirst = parseFlag('LOCKSTRESS_STOP_ON_FIRST', stop);
   const until = get('LOCKSTRESS_UNTIL_EXPECTED');
@@ -217,6 +247,15 @@ export function optionsFromArgs(args: readonly string[]): StressOptions {
       case '--seeds':
         out.seeds = parseInteger(name, value(), ...kLimits.seeds);
         break;
+      case '--schedule':
+        out.schedule = parseScheduleMode(name, value());
+        break;
+      case '--pct-depth':
+        out.pctDepth = parseInteger(name, value(), ...kLimits.pctDepth);
+        break;
+      case '--replay':
+        out.replay = value();
+        break;
       case '--shard':
         out.shard = parseShard(name, value());
         break;
@@ -264,6 +303,7 @@ export function mergeOptions(fromEnv: StressOptions, fromArgs: StressOptions): S
   if (fromArgs.variants !== undefined) origins.variants = '--variant';
   if (fromArgs.scenario !== undefined) origins.scenario = '--scenario';
   if (fromArgs.junit !== undefined) origins.junit = '--junit';
+  if (fromArgs.replay !== undefined) origins.replay = '--replay';
   return { ...fromEnv, ...fromArgs, origins };
 }
 
@@ -288,6 +328,12 @@ flags (each mirrors an environment variable; flags win):
   --stop-on-first     stop a variant at its first finding        LOCKSTRESS_STOP_ON_FIRST=1
   --until-expected    stop a variant once it showed what it expects LOCKSTRESS_UNTIL_EXPECTED=1
   --json              one JSON document on stdout                LOCKSTRESS_JSON=1
+  --schedule MODE     os: the OS interleaves (jitter widens      LOCKSTRESS_SCHEDULE   (default os)
+                      races); random or pct: one thread runs at a
+                      time and a seeded policy picks it (replayable)
+  --pct-depth D       PCT's bug depth (D-1 change points)         LOCKSTRESS_PCT_DEPTH  (default 3)
+  --replay TOKEN      run exactly the round a report's replay     LOCKSTRESS_REPLAY
+                      token names, with its scheduling decisions
   --junit FILE        also write JUnit XML, one testcase/variant  LOCKSTRESS_JUNIT
   --no-jitter         no seeded pauses before locks              LOCKSTRESS_JITTER=0
   --list              list the variants with their descriptions

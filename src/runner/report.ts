@@ -52,12 +52,19 @@ export function formatVariantDetails(v: VariantVerdict): string {
     out.push('');
     out.push(`-- ${summary.kind} (${summary.count} round${summary.count === 1 ? '' : 's'}, first in round ${summary.firstRound}): ${summary.message}`);
     out.push(indent(formatFindingReport(summary.first)));
+    out.push(`   ${replayLine(summary.first)}`);
   }
   if (v.lockStats.length > 0) {
     out.push('');
     out.push(indent(formatLockStats(v)));
   }
   return out.join('\n');
+}
+
+/** How to see a finding again: its replay command, or why there is none. */
+export function replayLine(finding: Finding): string {
+  if (finding.replay !== undefined) return `replay: npm run stress -- --replay ${finding.replay}`;
+  return 'replay: none (found under the OS schedule, which cannot be replayed exactly; --schedule pct hunts it under a replayable one)';
 }
 
 /** lock_stat-style table. */
@@ -167,6 +174,7 @@ export function toJson(run: StressRun): unknown {
         message: f.message,
         evidence: f.first.evidence,
         report: formatFindingReport(f.first),
+        replay: f.first.replay ?? null,
       })),
       lockStats: v.lockStats.map((s) => ({
         lock: s.name,

@@ -27,11 +27,13 @@ import { LockTable, readClassStats } from '../primitives/lock-table.js';
 import { StringTable } from '../primitives/string-table.js';
 import { type WorldIds, assignIds, defineWorld, resetRoundState } from '../scenarios/world.js';
 import { type Finding, decodeRawFinding } from './findings.js';
-import type { RoundChecks, ScenarioDescription, ScenarioFailure, VariantTask, VariantTaskResult } from './messages.js';
+import type { RoundChecks, ScheduleConfig, ScenarioDescription, ScenarioFailure, VariantTask, VariantTaskResult } from './messages.js';
 import { type Names, createNames } from './names.js';
 import type { ResolvedStressOptions } from './options.js';
 import { kCooperativeAbortMs, kWatchdogPollMs, releaseParked, signalAbort, waitParked } from './supervisor.js';
-import { type StopReason, type VariantVerdict, FindingCollector, decideStatus, expectationMet } from './verdict.js';
+import { type FindingSummary, type StopReason, type VariantVerdict, FindingCollector, decideStatus, expectationMet } from './verdict.js';
+import { type ReplayToken, encodeReplayToken } from '../schedule/replay-token.js';
+import { roundDecisions } from '../schedule/step-log.js';
 import { RunawayCheck, Watchdog, alarmToFinding } from './watchdog.js';
 
 export interface VariantRun {
@@ -46,6 +48,10 @@ export interface VariantRun {
   deadline: number;
   interrupt: AbortSignal | undefined;
   progress: ((text: string) => void) | undefined;
+  /** `--replay`: the round to run again, with its decisions. */
+  replay: ReplayToken | null;
+  /** How `--scenario` was given (a replay token names the scenario this way). */
+  scenarioInput: string;
 }
 
 /** A variant's verdict, and the scenario failure that stopped it, if one did. */
@@ -66,6 +72,8 @@ export function roundTimeoutMs(options: ResolvedStressOptions): number {
 
 /** How long replacement workers may take to start and park. */
 const kReplacementTimeoutMs = 30_000;
+/** Controlled rounds whose decisions are kept beyond those that first showed a finding. */
+const kDecisionRoundsKept = 64;
 /** The lock-order graph is read every this many polls (its scan is the costliest read). */
 const kOrderGraphEvery = 5;
 
@@ -105,6 +113,11 @@ class VariantDriver {
   private abortedRounds = 0;
   private firstDeadlockMs: number | null = null;
   private started = 0;
+  /** The first round's number: 1, or the replayed round. */
+  private readonly firstRound: number;
+  private readonly schedule: ScheduleConfig;
+  /** Decisions of the controlled rounds that found something, by round. */
+  private readonly decisionsByRound = new Map<number, number[]>();
 
   constructor(private readonly run_: VariantRun) {
     const { options, capacities } = run_;
@@ -120,19 +133,30 @@ class VariantDriver {
     this.runaway = new RunawayCheck(this.memory, options.threads, runawayBoundMs(options));
     this.barrier = new Barrier(this.memory);
     this.threadIndexes = Array.from({ length: options.threads }, (_, t) => t);
+    const replay = run_.replay;
+    this.firstRound = replay?.round ?? 1;
+    this.schedule =
+      replay !== null
+        ? { mode: 'replay', pctDepth: options.pctDepth, decisions: replay.decisions }
+        : { mode: options.schedule, pctDepth: options.pctDepth, decisions: [] };
+  }
+
+  /** The last round this variant may run (0 = no limit). */
+  private roundsLimit(): number {
+    return this.run_.options.rounds > 0 ? this.firstRound + this.run_.options.rounds - 1 : 0;
   }
 
   async run(): Promise<VariantResult> {
     const { options } = this.run_;
     const { i32, layout } = this.memory;
     resetRoundState(this.memory, this.strings, this.ids, this.threadIndexes);
-    Atomics.store(i32, layout.header + kHeaderRound, 1);
+    Atomics.store(i32, layout.header + kHeaderRound, this.firstRound);
     this.barrier.reset(options.threads);
     this.started = wallClockMs();
     for (const thread of this.threadIndexes) this.startThread(thread, false);
 
     let polls = 0;
-    let lastRound = 1;
+    let lastRound = this.firstRound;
     let lastRoundAt = this.started;
     let reported = 0;
     while (!this.tasks.every((t) => t.settled)) {
@@ -166,7 +190,8 @@ class VariantDriver {
 
       const alarm = this.watchdog.poll();
       if (alarm !== null) {
-        const finding = alarmToFinding(alarm, round, this.names);
+        if (this.schedule.mode !== 'os') this.decisionsByRound.set(round, roundDecisions(this.memory));
+        const finding = alarmToFinding(alarm, round, this.names, this.schedule.mode !== 'os');
         this.collector.add(finding);
         if (finding.kind === 'deadlock' && this.firstDeadlockMs === null) this.firstDeadlockMs = Math.round(now - this.started);
         this.requestStopIfDue(now);
@@ -216,6 +241,7 @@ class VariantDriver {
       const channel = new MessageChannel();
       channel.port1.on('message', (message: RoundChecks) => {
         entry.received++;
+        if (message.decisions !== null) this.decisionsByRound.set(message.round, message.decisions);
         for (const check of message.checks) this.collector.add(check);
       });
       channel.port1.unref();
@@ -233,8 +259,10 @@ class VariantDriver {
       threads: options.threads,
       opNames: this.run_.variant.opNames,
       seed: options.seed,
-      jitter: options.jitter,
-      roundsLimit: options.rounds,
+      // A controlled schedule decides every interleaving itself: no jitter on top.
+      jitter: options.jitter && this.schedule.mode === 'os',
+      roundsLimit: this.roundsLimit(),
+      schedule: this.schedule,
       barrierSpins: defaultBarrierSpins(options.threads),
       joinParked,
       ...(port === undefined ? {} : { port }),
@@ -326,7 +354,7 @@ class VariantDriver {
     this.log.skipUnpublished();
     this.abortedRounds++;
     const round = Atomics.load(i32, layout.header + kHeaderRound);
-    if (options.rounds > 0 && round >= options.rounds) {
+    if (this.roundsLimit() > 0 && round >= this.roundsLimit()) {
       end = true;
       this.stoppedBy ??= 'rounds';
     }
@@ -346,11 +374,45 @@ class VariantDriver {
   private drain(withOrderGraph: boolean): void {
     for (const raw of this.log.drain().records) this.collector.add(decodeRawFinding(raw, this.names));
     if (withOrderGraph) for (const cycle of this.orderGraph.poll()) this.collector.add(cycleToFinding(cycle, this.names));
+    this.forgetOldDecisions();
+  }
+
+  /**
+   * Keeps the decisions of the rounds that first showed a finding, and of the last few rounds
+   * (a lock-order cycle is read from the edges a little after its round ended); the rest go.
+   */
+  private forgetOldDecisions(): void {
+    if (this.decisionsByRound.size <= kDecisionRoundsKept) return;
+    const firsts = new Set(this.collector.summaries().map((s) => s.first.round));
+    const newest = Math.max(...this.decisionsByRound.keys());
+    for (const round of this.decisionsByRound.keys()) {
+      if (round < newest - kDecisionRoundsKept && !firsts.has(round)) this.decisionsByRound.delete(round);
+    }
+  }
+
+  /** Under a controlled schedule, each finding's first round gets the token that replays it. */
+  private withReplayTokens(summaries: FindingSummary[]): FindingSummary[] {
+    if (this.schedule.mode === 'os') return summaries;
+    const { options, variant } = this.run_;
+    return summaries.map((summary) => {
+      const decisions = this.decisionsByRound.get(summary.first.round);
+      if (decisions === undefined) return summary;
+      const replay = encodeReplayToken({
+        scenario: this.run_.scenarioInput,
+        variant: variant.name,
+        threads: options.threads,
+        seed: options.seed,
+        round: summary.first.round,
+        policy: this.run_.replay?.policy ?? options.schedule,
+        decisions,
+      });
+      return { ...summary, first: { ...summary.first, replay } };
+    });
   }
 
   private verdict(): VariantResult {
     const { options, variant } = this.run_;
-    const rounds = Atomics.load(this.memory.i32, this.memory.layout.header + kHeaderRound);
+    const rounds = Atomics.load(this.memory.i32, this.memory.layout.header + kHeaderRound) - this.firstRound + 1;
     const stoppedBy: StopReason = this.stoppedBy ?? (options.rounds > 0 && rounds >= options.rounds ? 'rounds' : 'duration');
     const seen = this.collector.kinds();
     const minRounds = options.rounds > 0 ? Math.min(options.minRounds, options.rounds) : options.minRounds;
@@ -386,7 +448,7 @@ class VariantDriver {
       durationMs,
       roundsPerSec: perSec(rounds),
       acquisitionsPerSec: perSec(lockStats.reduce((sum, s) => sum + s.acquisitions, 0)),
-      findings: this.collector.summaries(),
+      findings: this.withReplayTokens(this.collector.summaries()),
       lockStats,
       coverage: readCoverage(this.memory, variant.opNames, ran),
       abortedRounds: this.abortedRounds,

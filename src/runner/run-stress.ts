@@ -11,6 +11,7 @@ import { describeInWorker } from './describe.js';
 import { resolveScenarioUrl } from './load-scenario.js';
 import type { ScenarioDescription, ScenarioFailure, WarmUpTask } from './messages.js';
 import { type ResolvedStressOptions, namedInput } from './options.js';
+import { decodeReplayToken } from '../schedule/replay-token.js';
 import { roundTimeoutMs, runVariant } from './round-driver.js';
 import type { VariantVerdict } from './verdict.js';
 
@@ -89,6 +90,7 @@ export async function runStress(options: ResolvedStressOptions, hooks: RunHooks 
   const started = wallClockMs();
   const { url, scenario, variants } = await loadSelection(options);
   const capacities = capacitiesFor(scenario, options.threads);
+  const replay = options.replay === '' ? null : decodeReplayToken(options.origins.replay, options.replay);
   const pool =
     hooks.pool ??
     new Piscina({
@@ -124,6 +126,8 @@ export async function runStress(options: ResolvedStressOptions, hooks: RunHooks 
         deadline,
         interrupt: hooks.interrupt,
         progress: hooks.progress,
+        replay,
+        scenarioInput: options.scenario,
       });
       if (result.failure !== null) {
         failure = scenarioFailureError(scenario.name, variant.name, result.failure.thread, result.failure.failure);
@@ -165,6 +169,26 @@ async function warmUp(pool: Piscina, scenarioUrl: string, threads: number): Prom
   await Promise.all(Array.from({ length: threads }, () => pool.run(task)));
   const arrived = Atomics.load(new Int32Array(rendezvous), 0);
   if (arrived < threads) throw new LimitError(`only ${arrived} of ${threads} worker threads started within ${timeoutMs} ms`);
+}
+
+/**
+ * `--replay TOKEN`: the options of the round the token names (its scenario, variant, threads and
+ * seed), one round, and the token's decisions for the schedule.
+ */
+export function withReplay(options: ResolvedStressOptions): ResolvedStressOptions {
+  if (options.replay === '') return options;
+  const token = decodeReplayToken(options.origins.replay, options.replay);
+  return {
+    ...options,
+    scenario: token.scenario,
+    variants: [token.variant],
+    threads: token.threads,
+    seed: token.seed,
+    rounds: 1,
+    minRounds: 1,
+    seeds: 1,
+    shard: null,
+  };
 }
 
 /** The first error line of a run stopped by scenario code: scenario, variant, thread, step, message, location. */

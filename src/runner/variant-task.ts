@@ -22,6 +22,8 @@ import {
   ThreadStep,
   kHeaderDone,
   kHeaderRelease,
+  kSchedLastSteps,
+  kSchedSteps,
   kHeaderRound,
   kHeaderStop,
   kThreadCurrentOp,
@@ -39,7 +41,10 @@ import { createRng, deriveSeed } from '../scenarios/rng.js';
 import { checkRound } from './arbiter.js';
 import { planProblem } from './describe.js';
 import { loadScenarioModule } from './load-scenario.js';
-import type { ScenarioFailure, VariantTask, VariantTaskResult, WarmUpTask, WorkerTask } from './messages.js';
+import type { RoundChecks, ScenarioFailure, VariantTask, VariantTaskResult, WarmUpTask, WorkerTask } from './messages.js';
+import { type Chooser, pctChooser, randomChooser, replayChooser } from '../schedule/choosers.js';
+import { ControlledSchedule } from '../schedule/controlled-schedule.js';
+import { roundDecisions } from '../schedule/step-log.js';
 import { locateError } from './scenario-failure.js';
 
 interface ThreadState {
@@ -61,12 +66,17 @@ async function threadState(task: VariantTask): Promise<ThreadState> {
   const memory = new SharedMemory(task.buffer, task.capacities);
   const strings = new StringTable(memory);
   const ids = assignIds(scenario);
+  const controlled =
+    task.schedule.mode === 'os'
+      ? undefined
+      : new ControlledSchedule(memory, strings, task.thread, task.threads, (round) => chooserFor(task, memory, round));
   const world = createThreadWorld(memory, strings, scenario, ids, {
     thread: task.thread,
     variant,
     tracking: true,
     seed: task.seed,
     jitter: task.jitter,
+    ...(controlled === undefined ? {} : { schedule: controlled }),
   });
   return {
     memory,
@@ -80,6 +90,20 @@ async function threadState(task: VariantTask): Promise<ThreadState> {
     threads: Array.from({ length: task.threads }, (_, t) => t),
   };
 }
+
+/** The chooser of a controlled round (see schedule/choosers.ts). */
+function chooserFor(task: VariantTask, memory: SharedMemory, round: number): Chooser {
+  const { mode, pctDepth, decisions } = task.schedule;
+  if (mode === 'random') return randomChooser(task.seed, round);
+  if (mode === 'pct') {
+    const lastSteps = Atomics.load(memory.i32, memory.layout.schedule + kSchedLastSteps);
+    return pctChooser(memory, task.seed, round, task.threads, pctDepth, lastSteps > 0 ? lastSteps : kPctFirstEstimate);
+  }
+  return replayChooser(decisions);
+}
+
+/** PCT's guess of a round's length before one has been measured. */
+const kPctFirstEstimate = 100;
 
 export async function runWorkerTask(task: WorkerTask): Promise<VariantTaskResult | 'ready'> {
   return task.type === 'warm-up' ? warmUp(task) : runVariantTask(task);
@@ -129,6 +153,7 @@ export async function runVariantTask(task: VariantTask): Promise<VariantTaskResu
         }
         needsSetup = true;
         enter(ThreadStep.Idle, 'the start barrier');
+        world.schedule.enterOps();
         barrier.arrive();
         if (done()) return { status: 'done', thread, ops: [...ran], posted };
         const round = Atomics.load(i32, layout.header + kHeaderRound);
@@ -139,6 +164,7 @@ export async function runVariantTask(task: VariantTask): Promise<VariantTaskResu
         if (problem !== null) throw new ScenarioError(problem);
         const ops = lists[thread] ?? [];
         world.startRound(round);
+        world.schedule.beginOps();
         for (const name of ops) {
           const op = world.operation(name);
           if (op === undefined) throw new ScenarioError(`op ${name} is not defined`);
@@ -148,6 +174,7 @@ export async function runVariantTask(task: VariantTask): Promise<VariantTaskResu
           op(world.ctx);
           world.tracker?.endOp();
         }
+        world.schedule.leaveOps();
         enter(ThreadStep.Idle, 'the end barrier');
         barrier.arrive();
         if (thread === 0) {
@@ -155,10 +182,15 @@ export async function runVariantTask(task: VariantTask): Promise<VariantTaskResu
           (variant.finish ?? scenario.finish)?.(world.ctx);
           enter(ThreadStep.Checks, 'invariants');
           const checks = checkRound(memory, s.strings, s.ids, scenario, variant.name, round);
-          if (checks.length > 0 && task.port !== undefined) {
-            task.port.postMessage({ round, checks });
+          // Under control every round's decisions go to the main thread: a lock-order cycle is
+          // found there, from the edges, and its first round needs its replay token too.
+          if ((checks.length > 0 || world.schedule.controlled) && task.port !== undefined) {
+            const decisions = world.schedule.controlled ? roundDecisions(memory) : null;
+            const message: RoundChecks = { round, checks, decisions };
+            task.port.postMessage(message);
             posted++;
           }
+          Atomics.store(i32, layout.schedule + kSchedLastSteps, Atomics.load(i32, layout.schedule + kSchedSteps));
           enter(ThreadStep.Idle, 'the next round');
           const limitReached = task.roundsLimit > 0 && round >= task.roundsLimit;
           if (limitReached || Atomics.load(i32, layout.header + kHeaderStop) !== 0) {
@@ -172,6 +204,7 @@ export async function runVariantTask(task: VariantTask): Promise<VariantTaskResu
         }
       } catch (error) {
         if (!(error instanceof RoundAborted)) throw error;
+        world.schedule.abandon();
         Atomics.store(i32, current, ThreadStep.Idle);
         if (park(s, thread)) return { status: 'done', thread, ops: [...ran], posted };
         // The main thread reset the world and set the next round: thread 0 runs its setup.

@@ -100,9 +100,12 @@ export function toBlockedThread(state: ThreadWaitState, nowUs: number, names: Na
   };
 }
 
-/** Turns a confirmed alarm into a finding with its evidence. */
-export function alarmToFinding(alarm: WatchdogAlarm, round: number, names: Names): Finding {
-  const report = formatHungTasks(alarm.kind === 'deadlock' ? alarm.cycle : null, alarm.states, names, alarm.nowUs);
+/**
+ * Turns a confirmed alarm into a finding with its evidence. Under a controlled schedule time is
+ * not part of the story (a replay must print the same report), so the dump leaves waits untimed.
+ */
+export function alarmToFinding(alarm: WatchdogAlarm, round: number, names: Names, controlled = false): Finding {
+  const report = formatHungTasks(alarm.kind === 'deadlock' ? alarm.cycle : null, alarm.states, names, controlled ? null : alarm.nowUs);
   const involved = (s: ThreadWaitState): boolean => s.waitingFor !== null || s.held.length > 0;
   if (alarm.kind === 'deadlock') {
     const cycle = alarm.cycle.threads.map((s) => toBlockedThread(s, alarm.nowUs, names));

@@ -15,7 +15,16 @@ import {
   kMaxLockClasses,
   objectBase,
   kObjState,
+  SchedState,
+  kSchedDiverged,
+  kSchedPreemptions,
+  kSchedState,
+  kSchedStall,
+  kSchedSteps,
+  kSchedThreadWords,
+  kSchedTurn,
   overlapIndex,
+  schedThreadBase,
   wallClockMs,
   wordIndex,
 } from '../layout.js';
@@ -24,9 +33,9 @@ import { kWaitSliceMs } from '../primitives/bounded-wait.js';
 import { FindingLog } from '../primitives/finding-log.js';
 import { lockKindByName } from '../primitives/lock-kinds.js';
 import { LockTable } from '../primitives/lock-table.js';
-import { ObjectSlots } from '../primitives/object-slots.js';
+import { ObjectSlots, pointerSlot } from '../primitives/object-slots.js';
 import { Refcount } from '../primitives/refcount.js';
-import { type SchedulePolicy, kFreeRunning } from '../primitives/schedule-policy.js';
+import { type SchedulePolicy, SchedulePoint, kFreeRunning } from '../primitives/schedule-policy.js';
 import { StringTable } from '../primitives/string-table.js';
 import { LockTracker } from '../lockdep/lock-tracker.js';
 import { OsSchedule } from '../schedule/os-schedule.js';
@@ -108,6 +117,21 @@ export function resetRoundState(memory: SharedMemory, strings: StringTable, ids:
   for (const { id } of ids.refcounts.values()) new Refcount(memory, id, 0, log, strings).reset(0);
   for (const slot of ids.slots.values()) Atomics.store(memory.i32, objectBase(memory.layout, slot) + kObjState, 0);
   for (const thread of threads) new LockTracker(memory, strings, log, thread).reset();
+  resetScheduleRegion(memory, threads);
+}
+
+/**
+ * Forgets the controlled schedule's round: turn, steps, stall, priorities; every thread starts
+ * the next round Runnable. (Here, where no thread runs, and not by each thread as it arrives:
+ * thread 0 resets between rounds while the others already wait at the start barrier.)
+ */
+function resetScheduleRegion(memory: SharedMemory, threads: number[]): void {
+  const { i32, layout } = memory;
+  for (const word of [kSchedTurn, kSchedSteps, kSchedStall, kSchedDiverged, kSchedPreemptions]) Atomics.store(i32, layout.schedule + word, 0);
+  for (const thread of threads) {
+    for (let w = 0; w < kSchedThreadWords; w++) Atomics.store(i32, schedThreadBase(layout, thread) + w, 0);
+    Atomics.store(i32, schedThreadBase(layout, thread) + kSchedState, SchedState.Runnable);
+  }
 }
 
 /** Options for one thread's view of the world. */
@@ -132,6 +156,8 @@ export interface ThreadWorld {
   startRound(round: number): void;
   /** The operations of the variant, by name (variant overrides first). */
   operation(name: string): ((ctx: OpContext) => void) | undefined;
+  /** The thread's schedule policy (the schedule seam). */
+  schedule: SchedulePolicy;
 }
 
 export function createThreadWorld(
@@ -155,15 +181,15 @@ export function createThreadWorld(
     const inner = kind.create(memory, decl.id, thread, tracker, schedule);
     locks[name] = {
       lock: (site) => {
-        schedule.beforeLock();
+        schedule.point(SchedulePoint.Lock, decl.id, site);
         inner.lock(site);
       },
       unlock: (site) => {
-        schedule.atSharedOp();
+        schedule.point(SchedulePoint.Unlock, decl.id, site);
         inner.unlock(site);
       },
       tryLock: (site) => {
-        schedule.beforeLock();
+        schedule.point(SchedulePoint.TryLock, decl.id, site);
         return inner.tryLock(site);
       },
       assertHeld: (site) => inner.assertHeld(site),
@@ -177,15 +203,15 @@ export function createThreadWorld(
       read: () => inner.read(),
       reset: (count, holder, site) => inner.reset(count, holder, site),
       inc: (holder, site) => {
-        schedule.atSharedOp();
+        schedule.point(SchedulePoint.Refcount, id, site);
         inner.inc(holder, site);
       },
       incNotZero: (holder, site) => {
-        schedule.atSharedOp();
+        schedule.point(SchedulePoint.Refcount, id, site);
         return inner.incNotZero(holder, site);
       },
       decAndTest: (holder, site) => {
-        schedule.atSharedOp();
+        schedule.point(SchedulePoint.Refcount, id, site);
         return inner.decAndTest(holder, site);
       },
     };
@@ -201,22 +227,22 @@ export function createThreadWorld(
     // Writers notify, while anyone waits, so that handshake waiters (waitFor) wake at once.
     words[name] = {
       get: () => {
-        schedule.atSharedOp();
+        schedule.point(SchedulePoint.Word, index, name);
         return Atomics.load(memory.i32, at);
       },
       set: (value) => {
-        schedule.atSharedOp();
+        schedule.point(SchedulePoint.Word, index, name);
         Atomics.store(memory.i32, at, value);
         wakeWaiters(at);
       },
       cas: (expected, value) => {
-        schedule.atSharedOp();
+        schedule.point(SchedulePoint.Word, index, name);
         const seen = Atomics.compareExchange(memory.i32, at, expected, value);
         if (seen === expected) wakeWaiters(at);
         return seen;
       },
       add: (delta) => {
-        schedule.atSharedOp();
+        schedule.point(SchedulePoint.Word, index, name);
         const before = Atomics.add(memory.i32, at, delta);
         wakeWaiters(at);
         return before;
@@ -233,7 +259,9 @@ export function createThreadWorld(
             if (seen === value) return true;
             const left = timeoutMs - (wallClockMs() - started);
             if (left <= 0) return false;
-            schedule.wait(memory, at, seen, started, `word ${name}`, Math.min(left, kWaitSliceMs));
+            const result = schedule.wait(memory, at, seen, started, `word ${name}`, Math.min(left, kWaitSliceMs));
+            // Under a controlled schedule time stands still: 'timed-out' means nobody else can run.
+            if (result === 'timed-out' && schedule.controlled) return Atomics.load(memory.i32, at) === value;
           }
         } finally {
           Atomics.sub(memory.i32, waiters, 1);
@@ -247,15 +275,15 @@ export function createThreadWorld(
     create: (slot, type, site) => {
       const index = ids.slots.get(slot);
       if (index === undefined) throw unknownName(scenario, 'object slot', 'ctx.objects.create', slot, ids.slots.keys());
-      schedule.atSharedOp();
+      schedule.point(SchedulePoint.Object, index, site);
       return slots.create(index, type, site);
     },
     access: (pointer, site) => {
-      schedule.atSharedOp();
+      schedule.point(SchedulePoint.Object, pointerSlot(pointer), site);
       return slots.access(pointer, site);
     },
     free: (pointer, site) => {
-      schedule.atSharedOp();
+      schedule.point(SchedulePoint.Object, pointerSlot(pointer), site);
       slots.free(pointer, site);
     },
     isLive: (pointer) => slots.isLive(pointer),
@@ -285,6 +313,7 @@ export function createThreadWorld(
       schedule.startRound(n);
     },
     operation: (name) => table[name],
+    schedule,
   };
 }
 

@@ -9,7 +9,7 @@
  * wait (a runaway op) from one that merely runs long.
  */
 import { type SharedMemory, kThreadProgress, threadBase } from '../layout.js';
-import { type SchedulePolicy, type WaitResult } from '../primitives/schedule-policy.js';
+import { type SchedulePolicy, type WaitResult, SchedulePoint } from '../primitives/schedule-policy.js';
 import { waitSlice } from '../primitives/bounded-wait.js';
 import type { Rng } from '../scenarios/contract.js';
 import { createRng, deriveSeed } from '../scenarios/rng.js';
@@ -25,6 +25,7 @@ const kYieldMinMs = 0.01;
 const kYieldSpreadMs = 0.05;
 
 export class OsSchedule implements SchedulePolicy {
+  readonly controlled = false;
   private readonly i32: Int32Array;
   private readonly progress: number;
   private rng: Rng;
@@ -42,13 +43,10 @@ export class OsSchedule implements SchedulePolicy {
     this.rng = createRng(seed);
   }
 
-  beforeLock(): void {
+  point(kind: SchedulePoint): void {
     this.bump();
-    this.pause();
-  }
-
-  atSharedOp(): void {
-    this.bump();
+    // Race windows open before a lock is taken: that is where the pauses go.
+    if (kind === SchedulePoint.Lock) this.pause();
   }
 
   wait(memory: SharedMemory, index: number, expected: number, startedMs: number, what: string, sliceMs?: number): WaitResult {
@@ -64,6 +62,14 @@ export class OsSchedule implements SchedulePolicy {
   startRound(round: number): void {
     this.rng = createRng(deriveSeed(this.seed, round, this.thread));
   }
+
+  enterOps(): void {}
+
+  beginOps(): void {}
+
+  leaveOps(): void {}
+
+  abandon(): void {}
 
   private bump(): void {
     // Plain store: only this thread writes its progress word; the watchdog only compares values.

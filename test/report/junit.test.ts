@@ -60,6 +60,7 @@ const kVariants = [
         locks: ['group_lock', 'kvm->lock'],
         message: 'possible circular locking dependency: group_lock -> kvm->lock -> group_lock',
         evidence: {},
+        replay: null,
         report: kNastyReport,
       },
     ],

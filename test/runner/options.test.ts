@@ -37,6 +37,9 @@ describe('stress options', () => {
       LOCKSTRESS_SEEDS: '3',
       LOCKSTRESS_SHARD: '2/4',
       LOCKSTRESS_JUNIT: 'out.xml',
+      LOCKSTRESS_SCHEDULE: 'pct',
+      LOCKSTRESS_PCT_DEPTH: '2',
+      LOCKSTRESS_REPLAY: 'lsr1.x',
     });
     expect(options).toEqual({
       threads: 8,
@@ -47,7 +50,10 @@ describe('stress options', () => {
       minRounds: 7,
       variants: ['a', 'b'],
       scenario: './x.js',
-      origins: { variants: 'LOCKSTRESS_VARIANT', scenario: 'LOCKSTRESS_SCENARIO', junit: 'LOCKSTRESS_JUNIT' },
+      origins: { variants: 'LOCKSTRESS_VARIANT', scenario: 'LOCKSTRESS_SCENARIO', junit: 'LOCKSTRESS_JUNIT', replay: 'LOCKSTRESS_REPLAY' },
+      schedule: 'pct',
+      pctDepth: 2,
+      replay: 'lsr1.x',
       stopOnFirst: true,
       untilExpected: true,
       json: true,
@@ -78,6 +84,8 @@ describe('stress options', () => {
     [{ LOCKSTRESS_JSON: 'yes' }, 'LOCKSTRESS_JSON="yes"'],
     [{ LOCKSTRESS_VARIANT: ',,' }, 'LOCKSTRESS_VARIANT=",,": names no variant'],
     [{ LOCKSTRESS_MIN_ROUNDS: 'x' }, 'LOCKSTRESS_MIN_ROUNDS="x"'],
+    [{ LOCKSTRESS_SCHEDULE: 'fair' }, 'LOCKSTRESS_SCHEDULE="fair": expected one of os, random, pct'],
+    [{ LOCKSTRESS_PCT_DEPTH: '0' }, 'LOCKSTRESS_PCT_DEPTH="0"'],
     [{ LOCKSTRESS_SHARD: '0/2' }, 'LOCKSTRESS_SHARD="0/2"'],
     [{ LOCKSTRESS_SHARD: '3/2' }, 'LOCKSTRESS_SHARD="3/2"'],
     [{ LOCKSTRESS_SHARD: 'x' }, 'LOCKSTRESS_SHARD="x"'],
@@ -108,10 +116,10 @@ describe('stress options', () => {
 
   it('a flag replaces the variable it mirrors, and errors then name the flag', () => {
     const env = optionsFromEnv({ LOCKSTRESS_VARIANT: 'a', LOCKSTRESS_SCENARIO: './x.js' });
-    expect(resolveStressOptions(mergeOptions(env, {})).origins).toEqual({ variants: 'LOCKSTRESS_VARIANT', scenario: 'LOCKSTRESS_SCENARIO', junit: '--junit' });
+    expect(resolveStressOptions(mergeOptions(env, {})).origins).toEqual({ variants: 'LOCKSTRESS_VARIANT', scenario: 'LOCKSTRESS_SCENARIO', junit: '--junit', replay: '--replay' });
     const merged = resolveStressOptions(mergeOptions(env, optionsFromArgs(['--variant', 'b'])));
     expect(merged.variants).toEqual(['b']);
-    expect(merged.origins).toEqual({ variants: '--variant', scenario: 'LOCKSTRESS_SCENARIO', junit: '--junit' });
+    expect(merged.origins).toEqual({ variants: '--variant', scenario: 'LOCKSTRESS_SCENARIO', junit: '--junit', replay: '--replay' });
     const junit = mergeOptions(optionsFromEnv({ LOCKSTRESS_JUNIT: 'a.xml' }), optionsFromArgs(['--junit', 'b.xml']));
     expect([junit.junit, junit.origins?.junit]).toEqual(['b.xml', '--junit']);
   });
