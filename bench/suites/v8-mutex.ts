@@ -3,7 +3,8 @@
  * process (a worker's execArgv rejects the flag). The child is spawned asynchronously, so the
  * main thread stays free for Ctrl-C while it runs; it is SIGKILLed on a hard timeout (a process
  * with a thread blocked in Atomics.Mutex.lock cannot exit any other way), when the run is
- * interrupted, and from an 'exit' hook if the bench exits while it runs: no child outlives the bench.
+ * interrupted, and by {@link killChildren} on a second Ctrl-C; an 'exit' hook kills any left.
+ * No child outlives the bench.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -12,9 +13,20 @@ import type { BenchResult, SuiteOutput } from '../bench-result.js';
 const kName = 'v8-atomics-mutex/uncontended';
 const kChildFile = fileURLToPath(new URL('../v8-mutex-child.js', import.meta.url));
 
-/** Children still running. */
-const live = new Set<ChildProcess>();
+/** Children still running, each with a promise of its 'close' (it has been reaped). */
+const live = new Map<ChildProcess, Promise<void>>();
 let exitHookInstalled = false;
+
+/**
+ * Kills every running child and resolves once they are reaped (at most `boundMs`), so that a
+ * process.exit() that follows leaves neither a running child nor a zombie.
+ */
+export async function killChildren(boundMs = 1000): Promise<void> {
+  for (const child of live.keys()) child.kill('SIGKILL');
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.all(live.values()), new Promise((resolve) => (timer = setTimeout(resolve, boundMs)))]);
+  clearTimeout(timer);
+}
 
 /** Last resort on any exit: a child that is still running is killed (not reaped). */
 function killOnExit(): void {
@@ -52,7 +64,7 @@ function runChild(args: readonly string[], timeoutMs: number, hooks: ChildHooks)
       exitHookInstalled = true;
     }
     const child = spawn(process.execPath, ['--harmony-struct', kChildFile, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    live.add(child);
+    live.set(child, new Promise((closed) => child.once('close', () => closed())));
     child.stdout.setEncoding('utf8').on('data', (d: string) => (run.stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (run.stderr += d));
     const timer = setTimeout(() => {
