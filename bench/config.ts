@@ -1,7 +1,8 @@
 /**
- * Bench options: `LOCKSTRESS_BENCH_THREADS` (thread counts of the contended suites) and
- * `LOCKSTRESS_BENCH_TIME_MS` (time per task), parsed here and nowhere else. `LOCKSTRESS_THREADS`
- * sets the stress-throughput thread count, as for `npm run stress`.
+ * Bench options: `LOCKSTRESS_BENCH_THREADS` (thread counts of the contended suites),
+ * `LOCKSTRESS_BENCH_TIME_MS` (time per task) and `LOCKSTRESS_BENCH_REPEAT` (how many times the
+ * headline ratios are measured), parsed here and nowhere else. `LOCKSTRESS_THREADS` sets the
+ * stress-throughput thread count, as for `npm run stress`. A flag overrides its variable.
  */
 import { ConfigError } from '../src/errors.js';
 import { kMaxThreads, parseInteger } from '../src/runner/options.js';
@@ -13,23 +14,32 @@ export interface BenchConfig {
   timeMs: number;
   /** Threads of the stress-throughput suite. `LOCKSTRESS_THREADS`, default 4. */
   stressThreads: number;
+  /** Times the whole headline measurement runs. `LOCKSTRESS_BENCH_REPEAT` or `--repeat N`, default 1. */
+  repeat: number;
   /** One JSON document on stdout. `--json`. */
   json: boolean;
   help: boolean;
 }
 
-export const kDefaultBenchConfig: BenchConfig = { threadCounts: [1, 2, 4], timeMs: 1000, stressThreads: 4, json: false, help: false };
+export const kDefaultBenchConfig: BenchConfig = { threadCounts: [1, 2, 4], timeMs: 1000, stressThreads: 4, repeat: 1, json: false, help: false };
 
-export const kBenchUsage = `usage: npm run bench -- [--json] [--help]
+/** Bounds of `--repeat` / `LOCKSTRESS_BENCH_REPEAT`. */
+export const kRepeatLimits = [1, 100] as const;
+
+export const kBenchUsage = `usage: npm run bench -- [--repeat N] [--json] [--help]
 
 Measures what each lock costs: uncontended, contended and handoff, against raw Atomics,
 async-mutex and V8's Atomics.Mutex, plus the vfio/kvm open+close path and stress throughput.
+The headline ratios are measured in alternating rounds (see the README, "Benchmarks").
+Ctrl-C stops the run, prints the part that is done and exits 130.
 
 environment:
   LOCKSTRESS_BENCH_THREADS   thread counts of the contended suites   (default 1,2,4)
   LOCKSTRESS_BENCH_TIME_MS   time per measured task, ms               (default 1000)
+  LOCKSTRESS_BENCH_REPEAT    times the headline ratios are measured   (default 1)
   LOCKSTRESS_THREADS         threads of the stress-throughput suite   (default 4)
 flags:
+  --repeat N                 as LOCKSTRESS_BENCH_REPEAT; prints the spread of the N medians
   --json                     one JSON document on stdout, tables on stderr
   --help                     this text`;
 
@@ -52,12 +62,22 @@ export function benchConfig(env: NodeJS.ProcessEnv, args: readonly string[]): Be
   if (threads !== undefined && threads !== '') config.threadCounts = parseThreadCounts(threads);
   const time = env.LOCKSTRESS_BENCH_TIME_MS;
   if (time !== undefined && time !== '') config.timeMs = parseInteger('LOCKSTRESS_BENCH_TIME_MS', time, 1, 600_000);
+  const repeat = env.LOCKSTRESS_BENCH_REPEAT;
+  if (repeat !== undefined && repeat !== '') config.repeat = parseInteger('LOCKSTRESS_BENCH_REPEAT', repeat, ...kRepeatLimits);
   const stress = env.LOCKSTRESS_THREADS;
   if (stress !== undefined && stress !== '') config.stressThreads = parseInteger('LOCKSTRESS_THREADS', stress, 1, kMaxThreads);
-  for (const arg of args) {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? '';
     if (arg === '--json') config.json = true;
     else if (arg === '--help' || arg === '-h') config.help = true;
-    else throw new ConfigError(`unknown flag ${JSON.stringify(arg)} (see --help)`);
+    else if (arg === '--repeat' || arg.startsWith('--repeat=')) {
+      const inline = arg.startsWith('--repeat=') ? arg.slice('--repeat='.length) : undefined;
+      const next = args[i + 1];
+      if (inline === undefined && (next === undefined || next.startsWith('--'))) throw new ConfigError('--repeat: missing value');
+      const value = inline ?? next ?? '';
+      if (inline === undefined) i++;
+      config.repeat = parseInteger('--repeat', value, ...kRepeatLimits);
+    } else throw new ConfigError(`unknown flag ${JSON.stringify(arg)} (see --help)`);
   }
   return config;
 }

@@ -1,44 +1,87 @@
 /**
- * `npm run bench`: every suite, a table per suite, the headline ratios with their targets, and
- * with `--json` one JSON document on stdout (tables then go to stderr). Targets are printed as
- * met or not met; nothing here is asserted. Bad input: one line naming it, exit 2.
+ * `npm run bench`: every suite, a table per suite, the headline ratios (interleaved, see
+ * bench/headline.ts) with their spread and targets, and with `--json` one JSON document on
+ * stdout (tables then go to stderr). Targets are printed as met or not met; nothing here is
+ * asserted. Bad input: one line naming it, exit 2. Ctrl-C: the current task ends, the part that
+ * is done is printed, exit 130; the V8 child is killed; a second Ctrl-C leaves at once.
  */
 import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../src/errors.js';
 import type { BenchResult, SuiteOutput, Unavailable } from './bench-result.js';
 import { type BenchConfig, benchConfig, kBenchUsage } from './config.js';
-import { computeRatios, formatRatios, formatTable, formatUnavailable, toBenchJson } from './report.js';
+import { headlineMethod, measureHeadline } from './headline.js';
+import {
+  type RoundRatios,
+  computeRatios,
+  formatRatios,
+  formatRepeats,
+  formatTable,
+  formatUnavailable,
+  toBenchJson,
+} from './report.js';
 import { runContended, runHandoff } from './suites/contended.js';
 import { runStressThroughput } from './suites/stress.js';
 import { runUncontended } from './suites/uncontended.js';
-import { runV8Mutex } from './suites/v8-mutex.js';
+import { killChildren, runV8Mutex } from './suites/v8-mutex.js';
 import { runVfioKvm } from './suites/vfio-kvm.js';
 
+export const kExitInterrupted = 130;
+
 export interface BenchRun {
-  suites: Array<{ title: string; output: SuiteOutput }>;
+  /** `partial`: the run was interrupted while this suite ran; its results are the tasks done. */
+  suites: Array<{ title: string; output: SuiteOutput; partial: boolean }>;
   results: BenchResult[];
   unavailable: Unavailable[];
+  /** One entry per headline measurement (`--repeat`); the last may be partial if interrupted. */
+  headline: RoundRatios[];
+  interrupted: boolean;
 }
 
-export async function runBench(config: BenchConfig, progress: (line: string) => void = () => undefined): Promise<BenchRun> {
+export async function runBench(
+  config: BenchConfig,
+  progress: (line: string) => void = () => undefined,
+  signal?: AbortSignal,
+): Promise<BenchRun> {
   const suites: BenchRun['suites'] = [];
+  const unavailable: Unavailable[] = [];
+  const headline: RoundRatios[] = [];
+  const aborted = (): boolean => signal?.aborted === true;
   const step = async (title: string, run: () => SuiteOutput | Promise<SuiteOutput>): Promise<void> => {
+    if (aborted()) return;
     progress(`bench: ${title}...`);
-    suites.push({ title, output: await run() });
+    const output = await run();
+    suites.push({ title, output, partial: aborted() });
+    unavailable.push(...output.unavailable);
   };
-  await step('uncontended lock+unlock pair, one thread', () => runUncontended(config.timeMs));
-  await step("V8's native Atomics.Mutex, one thread (child node --harmony-struct)", () => runV8Mutex(config.timeMs));
-  await step(`contended, ${config.threadCounts.join('/')} threads, tiny critical section`, () => runContended(config.timeMs, config.threadCounts));
-  await step('handoff latency between 2 threads', () => runHandoff(config.timeMs));
-  await step('vfio/kvm DEV_OPEN + DEV_CLOSE', () => runVfioKvm(config.timeMs, Math.max(...config.threadCounts)));
+  const child = {
+    ...(signal === undefined ? {} : { signal }),
+    spawned: (pid: number) => progress(`bench: child node --harmony-struct started, pid ${pid}`),
+  };
+  await step('uncontended lock+unlock pair, one thread', () => runUncontended(config.timeMs, signal));
+  await step("V8's native Atomics.Mutex, one thread (child node --harmony-struct)", () => runV8Mutex(config.timeMs, child));
+  for (let i = 1; i <= config.repeat && !aborted(); i++) {
+    progress(`bench: headline ratios, interleaved${config.repeat > 1 ? ` (repeat ${i} of ${config.repeat})` : ''}...`);
+    const measurement = await measureHeadline(config.timeMs, child);
+    headline.push(measurement.rounds);
+    for (const u of measurement.unavailable) {
+      if (!unavailable.some((seen) => seen.name === u.name && seen.reason === u.reason)) unavailable.push(u);
+    }
+  }
+  await step(`contended, ${config.threadCounts.join('/')} threads, tiny critical section`, () =>
+    runContended(config.timeMs, config.threadCounts, signal),
+  );
+  await step('handoff latency between 2 threads', () => runHandoff(config.timeMs, signal));
+  await step('vfio/kvm DEV_OPEN + DEV_CLOSE', () => runVfioKvm(config.timeMs, Math.max(...config.threadCounts), signal));
   await step(`stress throughput, 2b48f52f2bff, ${config.stressThreads} threads`, () =>
-    runStressThroughput(Math.max(200, config.timeMs * 3), config.stressThreads),
+    runStressThroughput(Math.max(200, config.timeMs * 3), config.stressThreads, signal),
   );
   return {
     suites,
     results: suites.flatMap((s) => s.output.results),
-    unavailable: suites.flatMap((s) => s.output.unavailable),
+    unavailable,
+    headline,
+    interrupted: aborted(),
   };
 }
 
@@ -49,18 +92,38 @@ async function main(): Promise<number> {
     return 0;
   }
   const human = config.json ? process.stderr : process.stdout;
-  const run = await runBench(config, process.stderr.isTTY === true ? (line) => process.stderr.write(`${line}\n`) : undefined);
-  const ratios = computeRatios(run.results);
-  const cpus = availableParallelism();
-  human.write(`lockstress bench: node ${process.version}, ${cpus} cpus, ${config.timeMs} ms per task\n\n`);
-  for (const { title, output } of run.suites) {
-    if (output.results.length > 0) human.write(`${formatTable(title, output.results)}\n\n`);
+  const interrupt = new AbortController();
+  const onSigint = (): void => {
+    // A second ^C: leave now, once a running V8 child is killed and reaped (within 1 s).
+    if (interrupt.signal.aborted) {
+      void killChildren().then(() => process.exit(kExitInterrupted));
+      return;
+    }
+    process.stderr.write('\nlockstress bench: interrupted, stopping after the current task (Ctrl-C again to leave at once)...\n');
+    interrupt.abort();
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    const run = await runBench(config, (line) => process.stderr.write(`${line}\n`), interrupt.signal);
+    const ratios = computeRatios(run.headline);
+    const cpus = availableParallelism();
+    human.write(`lockstress bench: node ${process.version}, ${cpus} cpus, ${config.timeMs} ms per task\n\n`);
+    for (const { title, output, partial } of run.suites) {
+      if (output.results.length > 0) human.write(`${formatTable(partial ? `${title} (interrupted: the tasks done)` : title, output.results)}\n\n`);
+    }
+    if (run.unavailable.length > 0) human.write(`${formatUnavailable(run.unavailable)}\n\n`);
+    human.write(`${formatRatios(ratios, { ...headlineMethod(config.timeMs), repeat: run.headline.length }, run.interrupted)}\n`);
+    if (run.headline.length > 1) human.write(`\n${formatRepeats(run.headline)}\n`);
+    human.write('\nAbsolute times vary between machines and moments; the headline ratios are measured interleaved.\n');
+    if (run.interrupted) human.write('INTERRUPTED: the tables above are the part that was done.\n');
+    if (config.json) {
+      const json = toBenchJson(run.results, ratios, run.unavailable, cpus, { measurements: run.headline, interrupted: run.interrupted });
+      process.stdout.write(`${JSON.stringify(json)}\n`);
+    }
+    return run.interrupted ? kExitInterrupted : 0;
+  } finally {
+    process.off('SIGINT', onSigint);
   }
-  if (run.unavailable.length > 0) human.write(`${formatUnavailable(run.unavailable)}\n\n`);
-  human.write(`${formatRatios(ratios)}\n`);
-  human.write('\nAbsolute times vary between machines; compare ratios from one run.\n');
-  if (config.json) process.stdout.write(`${JSON.stringify(toBenchJson(run.results, ratios, run.unavailable, cpus))}\n`);
-  return 0;
 }
 
 /** The one catch that prints: bad input is one line and exit 2, anything else one line and exit 1. */
@@ -77,7 +140,7 @@ async function mainOrExit(): Promise<number> {
   }
 }
 
-// Only as the entry point (tests import runBench).
+// Only as the entry point.
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   process.exitCode = await mainOrExit();
 }

@@ -1,36 +1,115 @@
-/** The bench's output: a table per suite, the headline ratios with their targets, and the JSON. */
+/**
+ * The bench's output: a table per suite, the headline ratios with their targets, and the JSON.
+ * The headline ratios come from interleaved rounds (bench/interleave.ts): each ratio is the
+ * median of its per-round ratios, with their min and max and the number of rounds.
+ */
 import type { BenchResult, Unavailable } from './bench-result.js';
 import { round } from './bench-result.js';
 
-export interface Ratio {
-  key: 'mutexVsRawCas' | 'trackingOnVsOff' | 'asyncMutexVsMutex' | 'mutexVsV8Mutex';
+export type RatioKey = 'mutexVsRawCas' | 'trackingOnVsOff' | 'asyncMutexVsMutex' | 'mutexVsV8Mutex';
+
+export interface RatioSpec {
+  key: RatioKey;
   label: string;
-  value: number | null;
+  /** The measured side (numerator) and the reference (denominator), as result names. */
+  sides: readonly [string, string];
   /** `<=` or `>=` the target. */
   target: { op: '<=' | '>='; value: number };
 }
 
-function ns(results: readonly BenchResult[], name: string): number | null {
-  return results.find((r) => r.name === name && r.threads === 1)?.nsPerOp ?? null;
+/** The headline ratios, in the order they are measured and printed. */
+export const kRatioSpecs: readonly RatioSpec[] = [
+  {
+    key: 'mutexVsRawCas',
+    label: 'FutexMutex (tracking off) / raw CAS pair',
+    sides: ['futex-mutex/uncontended', 'raw-cas/uncontended'],
+    target: { op: '<=', value: 1.2 },
+  },
+  {
+    key: 'trackingOnVsOff',
+    label: 'FutexMutex tracking on / off',
+    sides: ['futex-mutex+tracking/uncontended', 'futex-mutex/uncontended'],
+    target: { op: '<=', value: 3 },
+  },
+  {
+    key: 'asyncMutexVsMutex',
+    label: 'async-mutex / FutexMutex',
+    sides: ['async-mutex/uncontended', 'futex-mutex/uncontended'],
+    target: { op: '>=', value: 30 },
+  },
+  {
+    key: 'mutexVsV8Mutex',
+    label: 'FutexMutex / V8 Atomics.Mutex',
+    sides: ['futex-mutex/uncontended', 'v8-atomics-mutex/uncontended'],
+    target: { op: '<=', value: 1.0 },
+  },
+];
+
+/** Summary of one ratio's per-round values (rounded to 2 decimals, as the ratio itself). */
+export interface RatioStats {
+  median: number;
+  min: number;
+  max: number;
+  rounds: number;
 }
 
-export function computeRatios(results: readonly BenchResult[]): Ratio[] {
-  const ratio = (a: string, b: string): number | null => {
-    const x = ns(results, a);
-    const y = ns(results, b);
-    return x === null || y === null || y === 0 ? null : round(x / y, 2);
-  };
-  return [
-    { key: 'mutexVsRawCas', label: 'FutexMutex (tracking off) / raw CAS pair', value: ratio('futex-mutex/uncontended', 'raw-cas/uncontended'), target: { op: '<=', value: 1.2 } },
-    { key: 'trackingOnVsOff', label: 'FutexMutex tracking on / off', value: ratio('futex-mutex+tracking/uncontended', 'futex-mutex/uncontended'), target: { op: '<=', value: 3 } },
-    { key: 'asyncMutexVsMutex', label: 'async-mutex / FutexMutex', value: ratio('async-mutex/uncontended', 'futex-mutex/uncontended'), target: { op: '>=', value: 30 } },
-    { key: 'mutexVsV8Mutex', label: 'FutexMutex / V8 Atomics.Mutex', value: ratio('futex-mutex/uncontended', 'v8-atomics-mutex/uncontended'), target: { op: '<=', value: 1.0 } },
-  ];
+export interface Ratio extends RatioSpec {
+  /** The median of the per-round ratios; null when no round was measured (e.g. no Atomics.Mutex). */
+  value: number | null;
+  stats: RatioStats | null;
+  /** Rounds whose own ratio met the target. */
+  roundsMet: number;
 }
 
+/** Per-round ratios of each headline ratio, from one headline measurement. */
+export type RoundRatios = Partial<Record<RatioKey, readonly number[]>>;
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  return ((sorted[(sorted.length - 1) >> 1] ?? 0) + (sorted[sorted.length >> 1] ?? 0)) / 2;
+}
+
+export function summarize(values: readonly number[]): RatioStats | null {
+  if (values.length === 0) return null;
+  return { median: round(median(values), 2), min: round(Math.min(...values), 2), max: round(Math.max(...values), 2), rounds: values.length };
+}
+
+const meets = (target: RatioSpec['target'], x: number): boolean => (target.op === '<=' ? x <= target.value : x >= target.value);
+
+/** The ratios over every round of `measurements` (one entry per `--repeat`), pooled. */
+export function computeRatios(measurements: readonly RoundRatios[]): Ratio[] {
+  return kRatioSpecs.map((spec) => {
+    const values = measurements.flatMap((m) => m[spec.key] ?? []);
+    const stats = summarize(values);
+    return { ...spec, value: stats?.median ?? null, stats, roundsMet: values.filter((x) => meets(spec.target, x)).length };
+  });
+}
+
+/** Whether the median meets the target; null when the ratio is unavailable. */
 export function isMet(r: Ratio): boolean | null {
-  if (r.value === null) return null;
-  return r.target.op === '<=' ? r.value <= r.target.value : r.value >= r.target.value;
+  return r.value === null ? null : meets(r.target, r.value);
+}
+
+/** Whether some rounds met the target and some did not: the range crosses it. */
+export function rangeCrossesTarget(r: Ratio): boolean {
+  return r.stats !== null && r.roundsMet > 0 && r.roundsMet < r.stats.rounds;
+}
+
+/** Each measurement's median of one ratio, and their spread: largest / smallest - 1, in percent. */
+export interface RepeatSpread {
+  medians: number[];
+  min: number;
+  max: number;
+  spreadPct: number;
+}
+
+export function repeatSpread(measurements: readonly RoundRatios[], key: RatioKey): RepeatSpread | null {
+  const medians = measurements.map((m) => m[key] ?? []).filter((v) => v.length > 0).map((v) => round(median(v), 2));
+  if (medians.length === 0) return null;
+  const min = Math.min(...medians);
+  const max = Math.max(...medians);
+  return { medians, min, max, spreadPct: min > 0 ? round((max / min - 1) * 100, 1) : 0 };
 }
 
 const fmt = (x: number): string => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
@@ -46,12 +125,44 @@ export function formatTable(title: string, results: readonly BenchResult[]): str
   return lines.join('\n');
 }
 
-export function formatRatios(ratios: readonly Ratio[]): string {
-  const lines = ['headline ratios (from this run)'];
+/** How the headline was measured, for its title line. */
+export interface HeadlineMethod {
+  rounds: number;
+  roundMs: number;
+  repeat: number;
+}
+
+function verdict(r: Ratio, interrupted: boolean): string {
+  const met = isMet(r);
+  if (met === null || r.stats === null) return interrupted ? 'not measured (interrupted)' : 'unavailable';
+  const text = met ? 'met' : 'NOT met';
+  if (!rangeCrossesTarget(r)) return text;
+  const other = met ? r.stats.rounds - r.roundsMet : r.roundsMet;
+  return `${text}; range crosses the target (${other} of ${r.stats.rounds} rounds ${met ? 'not met' : 'met'})`;
+}
+
+/** `interrupted`: a ratio without rounds was not reached, rather than unavailable. */
+export function formatRatios(ratios: readonly Ratio[], method: HeadlineMethod, interrupted = false): string {
+  const repeats = method.repeat > 1 ? `, x${method.repeat} repeats pooled` : '';
+  const lines = [
+    `headline ratios (interleaved: ${method.rounds} rounds of ${fmt(method.roundMs)} ms per side${repeats}; median of the per-round ratios, min-max)`,
+    `  ${'ratio'.padEnd(42)}${'median'.padEnd(8)}${'min-max'.padEnd(14)}${'rounds'.padEnd(8)}${'target'.padEnd(9)}`,
+  ];
   for (const r of ratios) {
-    const met = isMet(r);
+    const s = r.stats;
+    const cells = s === null ? `${'n/a'.padEnd(8)}${''.padEnd(14)}${''.padEnd(8)}` : `${fmt(s.median).padEnd(8)}${`${fmt(s.min)}-${fmt(s.max)}`.padEnd(14)}${String(s.rounds).padEnd(8)}`;
+    lines.push(`  ${r.label.padEnd(42)}${cells}${`${r.target.op} ${r.target.value}`.padEnd(9)}${verdict(r, interrupted)}`);
+  }
+  return lines.join('\n');
+}
+
+/** `--repeat N`: each measurement's median of every ratio, and how far apart they are. */
+export function formatRepeats(measurements: readonly RoundRatios[]): string {
+  const lines = [`headline medians of ${measurements.length} repeats (spread: largest / smallest - 1)`];
+  for (const spec of kRatioSpecs) {
+    const spread = repeatSpread(measurements, spec.key);
     lines.push(
-      `  ${r.label.padEnd(42)}${r.value === null ? 'n/a' : r.value.toFixed(2).padEnd(8)}  target ${r.target.op} ${r.target.value}: ${met === null ? 'unavailable' : met ? 'met' : 'NOT met'}`,
+      `  ${spec.label.padEnd(42)}${spread === null ? 'n/a' : `${spread.medians.map(fmt).join(' ')}   spread ${spread.spreadPct.toFixed(1)}%`}`,
     );
   }
   return lines.join('\n');
@@ -61,14 +172,29 @@ export function formatUnavailable(unavailable: readonly Unavailable[]): string {
   return unavailable.map((u) => `unavailable: ${u.name}: ${u.reason}`).join('\n');
 }
 
-export function toBenchJson(results: readonly BenchResult[], ratios: readonly Ratio[], unavailable: readonly Unavailable[], cpus: number): unknown {
+/**
+ * The JSON document. `ratios` keeps its keys and a number (the median) or null per key, as
+ * before interleaving; `ratioStats`, `ratioRepeats`, `repeat` and `interrupted` were added
+ * beside it, and `targets` gained `rangeCrossesTarget`.
+ */
+export function toBenchJson(
+  results: readonly BenchResult[],
+  ratios: readonly Ratio[],
+  unavailable: readonly Unavailable[],
+  cpus: number,
+  headline: { measurements: readonly RoundRatios[]; interrupted: boolean } = { measurements: [], interrupted: false },
+): unknown {
   return {
     tool: 'lockstress',
     node: process.version,
     cpus,
     results,
     ratios: Object.fromEntries(ratios.map((r) => [r.key, r.value])),
-    targets: Object.fromEntries(ratios.map((r) => [r.key, { ...r.target, met: isMet(r) }])),
+    ratioStats: Object.fromEntries(ratios.map((r) => [r.key, r.stats])),
+    repeat: headline.measurements.length,
+    ratioRepeats: Object.fromEntries(ratios.map((r) => [r.key, repeatSpread(headline.measurements, r.key)])),
+    targets: Object.fromEntries(ratios.map((r) => [r.key, { ...r.target, met: isMet(r), rangeCrossesTarget: rangeCrossesTarget(r) }])),
     unavailable,
+    interrupted: headline.interrupted,
   };
 }

@@ -76,10 +76,12 @@ export function wallMsPerOp(burst: Burst): number {
   return Math.max(...burst.elapsedNs) / 1e6 / Math.max(1, total);
 }
 
-export async function runContended(timeMs: number, threadCounts: readonly number[]): Promise<SuiteOutput> {
+/** Aborting `signal` stops before the next crew; the entries done so far are returned. */
+export async function runContended(timeMs: number, threadCounts: readonly number[], signal?: AbortSignal): Promise<SuiteOutput> {
   const results: BenchResult[] = [];
   for (const [kind, code] of kKinds) {
     for (const threads of threadCounts) {
+      if (signal?.aborted === true) return { results, unavailable: [] };
       const memory = SharedMemory.create(kDefaultCapacities);
       const lockId = new LockTable(memory, new StringTable(memory)).defineLock(code, `bench_${kind}`, `bench_${kind}`);
       const job: BenchJob = { mode: 'contended', kind, lockId };
@@ -102,9 +104,10 @@ export async function runContended(timeMs: number, threadCounts: readonly number
   return { results, unavailable: [] };
 }
 
-export async function runHandoff(timeMs: number): Promise<SuiteOutput> {
+export async function runHandoff(timeMs: number, signal?: AbortSignal): Promise<SuiteOutput> {
   const results: BenchResult[] = [];
   for (const how of ['futex', 'spin'] as const) {
+    if (signal?.aborted === true) break;
     const memory = SharedMemory.create(kDefaultCapacities);
     const crew = new Crew(memory, 2, burstMsFor(timeMs), { mode: 'handoff', how });
     try {

@@ -7,8 +7,14 @@ import { resolveStressOptions } from '../../src/runner/options.js';
 import { runStress } from '../../src/runner/run-stress.js';
 import { type SuiteOutput, round } from '../bench-result.js';
 
-export async function runStressThroughput(durationMs: number, threads: number): Promise<SuiteOutput> {
-  const run = await runStress(resolveStressOptions({ variants: ['2b48f52f2bff'], durationMs, threads, seed: 1 }));
+/** Aborting `signal` interrupts the run (as Ctrl-C does `npm run stress`); it then gives no result. */
+export async function runStressThroughput(durationMs: number, threads: number, signal?: AbortSignal): Promise<SuiteOutput> {
+  if (signal?.aborted === true) return { results: [], unavailable: [] };
+  const run = await runStress(
+    resolveStressOptions({ variants: ['2b48f52f2bff'], durationMs, threads, seed: 1 }),
+    signal === undefined ? {} : { interrupt: signal },
+  );
+  if (run.interrupted) return { results: [], unavailable: [] };
   const verdict = run.variants[0];
   if (verdict === undefined) throw new Error('stress run gave no verdict');
   const acquisitions = verdict.lockStats.reduce((sum, s) => sum + s.acquisitions, 0);

@@ -17,13 +17,15 @@ import { burstMsFor, measureCrew, threadMsPerOp } from './contended.js';
 
 const kVariants = ['51cdc8bc', '2b48f52f2bff'] as const;
 
-export async function runVfioKvm(timeMs: number, contendedThreads: number): Promise<SuiteOutput> {
+/** Aborting `signal` stops before the next crew; the entries done so far are returned. */
+export async function runVfioKvm(timeMs: number, contendedThreads: number, signal?: AbortSignal): Promise<SuiteOutput> {
   const scenarioUrl = compiledUrl('src/scenarios/vfio-kvm/index.js').href;
   const scenario = ((await import(scenarioUrl)) as { default: Scenario }).default;
   const threadCounts = [...new Set([1, contendedThreads])];
   const results: BenchResult[] = [];
   for (const variant of kVariants) {
     for (const threads of threadCounts) {
+      if (signal?.aborted === true) return { results, unavailable: [] };
       const world = createInProcessWorld(scenario, variant, { tracking: false, threads });
       world.resetRound(1);
       world.setup();

@@ -17,8 +17,21 @@ describe('bench CLI', () => {
     expect(lines[0]).toContain(`LOCKSTRESS_BENCH_THREADS=${JSON.stringify(value)}`);
   });
 
+  it.each([
+    [['--repeat', '0'], {}, '--repeat="0"'],
+    [['--repeat'], {}, '--repeat: missing value'],
+    [[], { LOCKSTRESS_BENCH_REPEAT: 'x' }, 'LOCKSTRESS_BENCH_REPEAT="x"'],
+  ] as const)('bad repeat %j %j exits 2 with one line naming it', async (args, env, message) => {
+    const run = await runBench([...args], { ...env });
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    const lines = run.stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(message);
+  });
+
   it('--json prints one JSON document with every result name', async () => {
-    const run = await runBench(['--json'], { LOCKSTRESS_BENCH_TIME_MS: '10', LOCKSTRESS_BENCH_THREADS: '1,2', LOCKSTRESS_THREADS: '2' });
+    const run = await runBench(['--json', '--repeat', '2'], { LOCKSTRESS_BENCH_TIME_MS: '10', LOCKSTRESS_BENCH_THREADS: '1,2', LOCKSTRESS_THREADS: '2' });
     expect(run.code).toBe(0);
     const doc = JSON.parse(run.stdout) as {
       tool: string;
@@ -26,6 +39,10 @@ describe('bench CLI', () => {
       cpus: number;
       results: Array<{ name: string; threads: number; nsPerOp: number; opsPerSec: number; rme: number; samples: number }>;
       ratios: Record<string, number | null>;
+      ratioStats: Record<string, { median: number; min: number; max: number; rounds: number } | null>;
+      ratioRepeats: Record<string, { medians: number[] } | null>;
+      repeat: number;
+      interrupted: boolean;
     };
     expect(doc).toMatchObject({ tool: 'lockstress', node: process.version });
     expect(doc.cpus).toBeGreaterThanOrEqual(1);
@@ -52,13 +69,26 @@ describe('bench CLI', () => {
     expect(doc.results.filter((r) => r.name === 'spinlock/contended').map((r) => r.threads)).toEqual([1, 2]);
     expect(Object.keys(doc.ratios).sort()).toEqual(['asyncMutexVsMutex', 'mutexVsRawCas', 'mutexVsV8Mutex', 'trackingOnVsOff']);
     for (const value of Object.values(doc.ratios)) expect(value === null || typeof value === 'number').toBe(true);
+    // Beside each ratio: its per-round spread, and with --repeat 2 the two medians.
+    expect(doc).toMatchObject({ repeat: 2, interrupted: false });
+    for (const key of ['mutexVsRawCas', 'trackingOnVsOff', 'asyncMutexVsMutex']) {
+      const stats = doc.ratioStats[key];
+      expect(stats?.median, key).toBe(doc.ratios[key]);
+      expect(stats?.rounds, key).toBe(40);
+      expect(stats !== null && stats !== undefined && stats.min <= stats.median && stats.median <= stats.max, key).toBe(true);
+      expect(doc.ratioRepeats[key]?.medians, key).toHaveLength(2);
+    }
+    expect(doc.ratioStats.mutexVsV8Mutex?.median ?? null).toBe(doc.ratios.mutexVsV8Mutex);
     // The tables go to stderr with --json, so stdout stays one document.
     expect(run.stderr).toContain('headline ratios');
+    expect(run.stderr).toContain('headline medians of 2 repeats');
   }, 60_000);
 
   it('--help prints the variables and exits 0', async () => {
     const run = await runBench(['--help'], {});
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('LOCKSTRESS_BENCH_THREADS');
+    expect(run.stdout).toContain('LOCKSTRESS_BENCH_REPEAT');
+    expect(run.stdout).toContain('--repeat N');
   });
 });

@@ -13,6 +13,7 @@ type Uncontended = typeof import('../../bench/suites/uncontended.js');
 type V8Mutex = typeof import('../../bench/suites/v8-mutex.js');
 type VfioKvm = typeof import('../../bench/suites/vfio-kvm.js');
 type Stress = typeof import('../../bench/suites/stress.js');
+type Headline = typeof import('../../bench/headline.js');
 
 const load = async <T>(path: string): Promise<T> => (await import(compiledPath(path))) as T;
 const kTinyMs = 10;
@@ -52,7 +53,7 @@ describe('bench suites with a tiny budget', () => {
 
   it('V8 Atomics.Mutex gives its result or says it is unavailable, never an error', async () => {
     const { runV8Mutex } = await load<V8Mutex>('bench/suites/v8-mutex.js');
-    const output = runV8Mutex(kTinyMs);
+    const output = await runV8Mutex(kTinyMs);
     expect(output.results.length + output.unavailable.length).toBe(1);
     for (const r of output.results) {
       expect(r.name).toBe('v8-atomics-mutex/uncontended');
@@ -105,4 +106,26 @@ describe('bench suites with a tiny budget', () => {
     expect(result?.acquisitions).toBeGreaterThan(0);
     output.results.forEach(expectWellFormed);
   }, 30_000);
+
+  it('the headline gives every ratio its rounds, or says why the V8 one is unavailable', async () => {
+    const { measureHeadline, kHeadlineRounds } = await load<Headline>('bench/headline.js');
+    const { rounds, unavailable } = await measureHeadline(kTinyMs);
+    for (const key of ['mutexVsRawCas', 'trackingOnVsOff', 'asyncMutexVsMutex'] as const) {
+      expect(rounds[key], key).toHaveLength(kHeadlineRounds);
+      expect(rounds[key]?.every((x) => Number.isFinite(x) && x > 0)).toBe(true);
+    }
+    if (rounds.mutexVsV8Mutex === undefined) {
+      expect(unavailable.map((u) => u.name)).toEqual(['mutexVsV8Mutex (headline)']);
+    } else {
+      expect(rounds.mutexVsV8Mutex).toHaveLength(kHeadlineRounds);
+      expect(unavailable).toEqual([]);
+    }
+  }, 30_000);
+
+  it('an aborted headline measures nothing and starts no thread', async () => {
+    const { measureHeadline } = await load<Headline>('bench/headline.js');
+    const { rounds, unavailable } = await measureHeadline(kTinyMs, { signal: AbortSignal.abort() });
+    expect(rounds).toEqual({});
+    expect(unavailable).toEqual([]);
+  });
 });
