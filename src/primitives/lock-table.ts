@@ -22,13 +22,14 @@ import {
   kLockOwner,
   kLockSleepers,
   kLockState,
-  kMaxLockClasses,
+  kMaxLockClassesLimit,
   kStatAcquisitions,
   kStatContentions,
   kStatWords,
   lockBase,
   threadStatBase,
 } from '../layout.js';
+import { LimitError } from '../errors.js';
 import type { StringTable } from './string-table.js';
 
 export interface LockClassStats {
@@ -47,7 +48,10 @@ export class LockTable {
     private readonly strings: StringTable,
   ) {}
 
-  /** The class id for `name`, defining it if new. */
+  /**
+   * The class id for `name`, defining it if new. One class more than `capacities.classes` is a
+   * LimitError naming the capacity and lockstress's hard limit.
+   */
   defineClass(name: string, sleeps: boolean): number {
     const { i32, layout } = this.memory;
     const nameId = this.strings.intern(name);
@@ -55,7 +59,11 @@ export class LockTable {
     for (let c = 0; c < count; c++) {
       if (Atomics.load(i32, classBase(layout, c) + kClassName) === nameId) return c;
     }
-    if (count >= kMaxLockClasses) throw new RangeError(`more than ${kMaxLockClasses} lock classes`);
+    if (count >= layout.capacities.classes) {
+      throw new LimitError(
+        `more than ${layout.capacities.classes} lock classes (lockstress's limit is ${kMaxLockClassesLimit}); cannot define ${name}`,
+      );
+    }
     Atomics.store(i32, classBase(layout, count) + kClassName, nameId);
     Atomics.store(i32, classBase(layout, count) + kClassSleeps, sleeps ? 1 : 0);
     Atomics.store(i32, layout.header + kHeaderClassCount, count + 1);
@@ -92,10 +100,11 @@ export class LockTable {
     }
   }
 
-  /** Zeroes the lock_stat counters. */
+  /** Zeroes the lock_stat counters of every defined class. */
   resetStats(): void {
     const { i32, layout } = this.memory;
-    for (let c = 0; c < kMaxLockClasses; c++) {
+    const classes = classCount(this.memory);
+    for (let c = 0; c < classes; c++) {
       Atomics.store(i32, classBase(layout, c) + kClassMaxWaitUs, 0);
       Atomics.store(i32, classBase(layout, c) + kClassMaxHoldUs, 0);
       for (let t = 0; t < layout.capacities.threads; t++) {
