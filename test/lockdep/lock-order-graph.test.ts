@@ -164,4 +164,46 @@ describe('LockOrderGraph', () => {
     expect(cycles).toBe(0);
     expect(graph.edges()).toHaveLength(classes * (classes - 1));
   });
+
+  it('a ring of 40 classes with ids past 31 gives exactly one cycle over all 40, when its last edge closes it', () => {
+    const graph = new LockOrderGraph(1024);
+    const ring = Array.from({ length: 40 }, (_, i) => 1000 - 23 * i);
+    for (let i = 0; i < 39; i++) expect(graph.addEdge(edge(ring[i] ?? 0, ring[i + 1] ?? 0))).toBeNull();
+    const cycle = expectCycle(graph.addEdge(edge(ring[39] ?? 0, ring[0] ?? 0)));
+    expect(cycle.classes).toEqual(ring);
+    expect(cycle.edges).toHaveLength(40);
+    expect(cycle.closing).toMatchObject({ from: ring[39], to: ring[0] });
+    expect(graph.addEdge(edge(ring[39] ?? 0, ring[0] ?? 0))).toBeNull();
+  });
+
+  it('a ring through 8192 classes is found without overflowing the stack', () => {
+    const graph = new LockOrderGraph();
+    for (let c = 0; c < 8191; c++) expect(graph.addEdge(edge(c, c + 1))).toBeNull();
+    expect(expectCycle(graph.addEdge(edge(8191, 0))).classes).toHaveLength(8192);
+  });
+
+  it('a gate class with an id past 31 protects the cycle until one sighting is seen without it', () => {
+    const graph = new LockOrderGraph(8192);
+    const [x, y, gate] = [4000, 7000, 8191];
+    expect(graph.addEdge(edge(x, y, [gate, 33]))).toBeNull();
+    expect(graph.addEdge(edge(y, x, [gate]))).toBeNull();
+    expect(graph.updateGate(x, y, [gate, 40])).toBeNull();
+    expect(graph.gateOf(x, y)).toEqual([gate]);
+    expect(expectCycle(graph.updateGate(y, x, [33])).classes).toEqual([x, y]);
+  });
+
+  it('gates are sets: order and duplicates in a sighting do not matter', () => {
+    const graph = new LockOrderGraph();
+    graph.addEdge(edge(A, B, [900, G, 900, 64]));
+    expect(graph.gateOf(A, B)).toEqual([G, 64, 900]);
+    expect(graph.updateGate(A, B, [900, 64, 64])).toBeNull();
+    expect(graph.gateOf(A, B)).toEqual([64, 900]);
+  });
+
+  it('a 3-cycle gated on one edge only by a class the others lack is reported', () => {
+    const graph = new LockOrderGraph();
+    graph.addEdge(edge(100, 200, [300]));
+    graph.addEdge(edge(200, 250, [300]));
+    expect(expectCycle(graph.addEdge(edge(250, 100))).classes).toEqual([100, 200, 250]);
+  });
 });
