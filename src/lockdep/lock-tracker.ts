@@ -70,9 +70,11 @@ export class LockTracker implements LockObserver {
   /** Scratch: the classes of the held stack, bottom first, filled by willAcquire. */
   private readonly heldClasses = new Int32Array(kMaxHeldLocks);
   private readonly edges: SharedEdgeTable;
-  /** The last site interned: call sites pass the same string objects again and again. */
+  /** The last two sites interned: call sites pass the same string objects again and again. */
   private lastSite = '';
   private lastSiteId = 0;
+  private prevSite = '';
+  private prevSiteId = 0;
   private acquisitions = 0;
 
   constructor(
@@ -294,7 +296,18 @@ export class LockTracker implements LockObserver {
 
   private site(site: string): number {
     if (site === this.lastSite) return this.lastSiteId;
+    // Nested locks alternate between a few sites: keep the one before the last too.
+    if (site === this.prevSite) {
+      const id = this.prevSiteId;
+      this.prevSite = this.lastSite;
+      this.prevSiteId = this.lastSiteId;
+      this.lastSite = site;
+      this.lastSiteId = id;
+      return id;
+    }
     const id = this.strings.intern(site);
+    this.prevSite = this.lastSite;
+    this.prevSiteId = this.lastSiteId;
     this.lastSite = site;
     this.lastSiteId = id;
     return id;
