@@ -21,7 +21,14 @@
  *   and feeds the graph. Its poll() costs three loads when nothing changed, reads only the edges
  *   published since the last poll, and revisits known edges only after some gate shrank.
  */
-import { type SharedMemory, kHeaderEdgeGateChanges, kHeaderEdgeGeneration, kEdgeGateDirty, kEdgeKey, kMaxLockClassesLimit } from '../layout.js';
+import {
+  type SharedMemory,
+  kEdgeGateDirty,
+  kEdgeKey,
+  kHeaderEdgeGateChanges,
+  kHeaderEdgeGeneration,
+  kMaxLockClassesLimit,
+} from '../layout.js';
 import type { StringTable } from '../primitives/string-table.js';
 import { edgeEnds, loggedEdgeBase, publishedEdgeCount, readGate, readStoredEdge } from './edge-table.js';
 
@@ -71,12 +78,21 @@ const kNoGate: readonly number[] = [];
 export class LockOrderGraph {
   /** Edges by key from * kMaxLockClassesLimit + to. */
   private readonly byKey = new Map<number, OrderEdge>();
-  /** out.get(c): the classes c has an edge to. */
-  private readonly out = new Map<number, number[]>();
-  /** into.get(c): the classes with an edge to c. */
-  private readonly into = new Map<number, number[]>();
+  /** outEdges[c]: the edges out of class c, in the order learned. */
+  private outEdges: Array<OrderEdge[] | undefined> = [];
+  /** inFrom[c]: the classes with an edge to c. */
+  private inFrom: Array<number[] | undefined> = [];
+  /** gatedBy[g]: how many edges have class g in their gate. */
+  private readonly gatedBy: Int32Array;
   /** Canonical keys of the cycles already returned. */
   private readonly reported = new Set<string>();
+  /** Search scratch, by class: distance to the goal, valid where distStamp holds the search's stamp. */
+  private readonly dist: Int32Array;
+  private readonly distStamp: Uint32Array;
+  /** Search scratch: classes reached forward, valid where reachStamp holds the search's stamp. */
+  private readonly reachStamp: Uint32Array;
+  private readonly queue: Int32Array;
+  private stamp = 0;
   /** 1 for the classes on the path being searched (cleared again by every search). */
   private readonly onPath: Uint8Array;
 
@@ -85,6 +101,11 @@ export class LockOrderGraph {
     if (!Number.isInteger(classLimit) || classLimit < 1 || classLimit > kMaxLockClassesLimit) {
       throw new RangeError(`class limit ${classLimit} is outside 1..${kMaxLockClassesLimit}`);
     }
+    this.gatedBy = new Int32Array(classLimit);
+    this.dist = new Int32Array(classLimit);
+    this.distStamp = new Uint32Array(classLimit);
+    this.reachStamp = new Uint32Array(classLimit);
+    this.queue = new Int32Array(classLimit);
     this.onPath = new Uint8Array(classLimit);
   }
 
@@ -100,9 +121,11 @@ export class LockOrderGraph {
     const key = edgeKey(e.from, e.to);
     if (this.byKey.has(key)) return this.updateGate(e.from, e.to, e.gate);
     const edge = { ...e, gate: normalizeGate(e.gate) };
+    for (const g of edge.gate) this.checkClass(g);
     this.byKey.set(key, edge);
-    pushTo(this.out, e.from, e.to);
-    pushTo(this.into, e.to, e.from);
+    (this.outEdges[e.from] ??= []).push(edge);
+    (this.inFrom[e.to] ??= []).push(e.from);
+    for (const g of edge.gate) this.gatedBy[g] = (this.gatedBy[g] ?? 0) + 1;
     return this.findCycle(edge);
   }
 
@@ -115,6 +138,8 @@ export class LockOrderGraph {
     if (edge === undefined) throw new RangeError(`no lock-order edge ${from} -> ${to} to update`);
     const narrowed = intersect(edge.gate, normalizeGate(gate));
     if (narrowed.length === edge.gate.length) return null;
+    for (const g of edge.gate) this.gatedBy[g] = (this.gatedBy[g] ?? 0) - 1;
+    for (const g of narrowed) this.gatedBy[g] = (this.gatedBy[g] ?? 0) + 1;
     edge.gate = narrowed;
     return this.findCycle(edge);
   }
@@ -138,8 +163,9 @@ export class LockOrderGraph {
   /** Forgets every edge and every reported cycle. */
   reset(): void {
     this.byKey.clear();
-    this.out.clear();
-    this.into.clear();
+    this.outEdges = [];
+    this.inFrom = [];
+    this.gatedBy.fill(0);
     this.reported.clear();
   }
 
@@ -151,19 +177,19 @@ export class LockOrderGraph {
   private findCycle(closing: OrderEdge): LockOrderCycle | null {
     const start = closing.to;
     const goal = closing.from;
-    if (!this.out.has(start) || !this.into.has(goal)) return null;
-    const dist = this.distancesTo(goal);
-    const first = dist.get(start);
-    if (first === undefined) return null;
+    if (this.outEdges[start] === undefined || this.inFrom[goal] === undefined) return null;
+    // A class in the gate of every edge (a lock held around everything) gates every cycle.
+    for (const g of closing.gate) if (this.gatedBy[g] === this.byKey.size) return null;
+    const reached = this.distancesTo(goal);
+    const first = this.distanceOf(start);
+    if (first < 0) return null;
     // A gate class held by every edge that could be on such a path can never be cleared.
-    if (closing.gate.length > 0 && intersect(closing.gate, this.reachableGate(start, goal, dist)).length > 0) {
-      return null;
-    }
+    if (closing.gate.length > 0 && this.hasCommonGate(start, goal, closing.gate)) return null;
     const budget = { left: kSearchBudget };
     let classes: number[] | null = null;
     // A simple path visits each class that can reach the goal at most once.
-    for (let length = first; length < dist.size && classes === null && budget.left > 0; length++) {
-      classes = this.walk(start, goal, closing.gate, length, dist, budget);
+    for (let length = first; length < reached && classes === null && budget.left > 0; length++) {
+      classes = this.walk(start, goal, closing.gate, length, budget);
     }
     if (classes === null) return null;
     this.reported.add(canonicalKey(classes));
@@ -180,14 +206,7 @@ export class LockOrderGraph {
    * paths start -> ... -> goal of exactly `length` edges whose gates, with `gate0`, intersect to
    * nothing and that were not reported. Returns the path's classes (start first, goal last).
    */
-  private walk(
-    start: number,
-    goal: number,
-    gate0: readonly number[],
-    length: number,
-    dist: Map<number, number>,
-    budget: { left: number },
-  ): number[] | null {
+  private walk(start: number, goal: number, gate0: readonly number[], length: number, budget: { left: number }): number[] | null {
     const { onPath } = this;
     const nodes = [start];
     const gates = [gate0];
@@ -197,17 +216,16 @@ export class LockOrderGraph {
     while (nodes.length > 0 && found === null) {
       const depth = nodes.length - 1;
       const node = nodes[depth] ?? 0;
-      const successors = this.out.get(node) ?? [];
+      const out = this.outEdges[node] ?? [];
       let i = nextIndex[depth] ?? 0;
       let advanced = false;
-      while (i < successors.length) {
-        const to = successors[i++] ?? 0;
+      while (i < out.length) {
+        const edge = out[i++] as OrderEdge;
+        const to = edge.to;
         if (--budget.left < 0) break;
         if (onPath[to] === 1) continue;
-        const d = dist.get(to);
-        if (d === undefined || d > length - depth - 1) continue;
-        const edge = this.byKey.get(edgeKey(node, to));
-        if (edge === undefined) continue;
+        const d = this.distanceOf(to);
+        if (d < 0 || d > length - depth - 1) continue;
         const running = gates[depth] ?? kNoGate;
         const gate = running.length === 0 ? kNoGate : intersect(running, edge.gate);
         if (to === goal) {
@@ -237,45 +255,72 @@ export class LockOrderGraph {
     return found;
   }
 
-  /** Edges from each class to `goal` (reverse BFS); classes that cannot reach it are absent. */
-  private distancesTo(goal: number): Map<number, number> {
-    const dist = new Map<number, number>([[goal, 0]]);
-    let frontier = [goal];
-    for (let d = 1; frontier.length > 0; d++) {
-      const next: number[] = [];
-      for (const c of frontier) {
-        for (const p of this.into.get(c) ?? []) {
-          if (dist.has(p)) continue;
-          dist.set(p, d);
-          next.push(p);
-        }
+  /**
+   * Edges from each class to `goal`, by reverse BFS, into the dist scratch (read with distanceOf).
+   * Returns how many classes reach the goal (the goal included).
+   */
+  private distancesTo(goal: number): number {
+    const { dist, distStamp, queue } = this;
+    const stamp = this.nextStamp();
+    distStamp[goal] = stamp;
+    dist[goal] = 0;
+    queue[0] = goal;
+    let tail = 1;
+    for (let head = 0; head < tail; head++) {
+      const c = queue[head] ?? 0;
+      const d = (dist[c] ?? 0) + 1;
+      for (const p of this.inFrom[c] ?? kNoGate) {
+        if (distStamp[p] === stamp) continue;
+        distStamp[p] = stamp;
+        dist[p] = d;
+        queue[tail++] = p;
       }
-      frontier = next;
     }
-    return dist;
+    return tail;
   }
 
-  /** Intersection of the gates of every edge that lies on some path start -> ... -> goal. */
-  private reachableGate(start: number, goal: number, dist: Map<number, number>): readonly number[] {
-    const reach = new Set<number>([start]);
-    const queue = [start];
-    let gate: readonly number[] | null = null;
-    for (let q = 0; q < queue.length; q++) {
-      const c = queue[q] ?? 0;
+  /** Distance from `c` to the goal of the last distancesTo, or -1. */
+  private distanceOf(c: number): number {
+    return this.distStamp[c] === this.stamp ? (this.dist[c] ?? -1) : -1;
+  }
+
+  /**
+   * Whether some class of `gate` is in the gate of every edge that lies on some path
+   * start -> ... -> goal (those edges from classes reached from start, not through the goal, to
+   * classes that reach the goal). Uses the dist scratch of the last distancesTo.
+   */
+  private hasCommonGate(start: number, goal: number, gate: readonly number[]): boolean {
+    const { reachStamp, queue } = this;
+    const stamp = this.stamp;
+    let common = [...gate];
+    reachStamp[start] = stamp;
+    queue[0] = start;
+    let tail = 1;
+    for (let head = 0; head < tail; head++) {
+      const c = queue[head] ?? 0;
       if (c === goal) continue;
-      for (const to of this.out.get(c) ?? []) {
-        if (dist.has(to)) {
-          const edgeGate = this.byKey.get(edgeKey(c, to))?.gate ?? kNoGate;
-          gate = gate === null ? edgeGate : intersect(gate, edgeGate);
-          if (gate.length === 0) return kNoGate;
+      for (const edge of this.outEdges[c] ?? []) {
+        const to = edge.to;
+        if (this.distanceOf(to) >= 0) {
+          common = intersect(common, edge.gate);
+          if (common.length === 0) return false;
         }
-        if (!reach.has(to)) {
-          reach.add(to);
-          queue.push(to);
+        if (reachStamp[to] !== stamp) {
+          reachStamp[to] = stamp;
+          queue[tail++] = to;
         }
       }
     }
-    return gate ?? kNoGate;
+    return true;
+  }
+
+  private nextStamp(): number {
+    if (this.stamp === 0xffffffff) {
+      this.distStamp.fill(0);
+      this.reachStamp.fill(0);
+      this.stamp = 0;
+    }
+    return ++this.stamp;
   }
 
   private checkClass(cls: number): void {
@@ -359,12 +404,6 @@ export class SharedLockOrderGraph {
 
 function edgeKey(from: number, to: number): number {
   return from * kMaxLockClassesLimit + to;
-}
-
-function pushTo(lists: Map<number, number[]>, key: number, value: number): void {
-  const list = lists.get(key);
-  if (list === undefined) lists.set(key, [value]);
-  else list.push(value);
 }
 
 function copyEdge(edge: OrderEdge): OrderEdge {
