@@ -114,13 +114,13 @@ export const kHeaderBarrierParties = 14;
  * (so an upper bound on the distinct edges lost; any non-zero value means the order graph is
  * incomplete and a cycle may have gone unseen).
  */
-export const kHeaderEdgesDropped = 15;
+export const kHeaderEdgesDropped = 28;
 /** Bumped after every gate narrowing of a stored edge (the main thread then looks for dirty edges). */
-export const kHeaderEdgeGateChanges = 16;
+export const kHeaderEdgeGateChanges = 29;
 /** Bumped by every reset of the edge table, so a reader can tell its edges are gone. */
-export const kHeaderEdgeGeneration = 17;
+export const kHeaderEdgeGeneration = 30;
 /** Header size in words (a multiple of 2, so the region after it is 8-byte aligned). */
-export const kHeaderWords = 18;
+export const kHeaderWords = 32;
 
 // ---------------------------------------------------------------------------------------------
 // Lock record: one per lock instance.
