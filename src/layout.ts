@@ -11,6 +11,7 @@
  * All records are Int32 words (4 bytes). Times are whole microseconds since the run epoch
  * (`kHeaderEpochMs`, a float64 written once by the main thread), so they fit a word for 35 minutes.
  */
+import { LimitError } from './errors.js';
 
 /** How many of each thing the buffer holds. Fixed when the buffer is made. */
 export interface Capacities {
@@ -32,6 +33,18 @@ export interface Capacities {
   stringBytes: number;
   /** Operation kinds a scenario declares (for overlap coverage). */
   ops: number;
+  /**
+   * Lock classes (lockdep's `lock_class`): the class table, and the per-thread lock_stat records
+   * (`threads x classes`). Defining one more throws a LimitError. At most {@link kMaxLockClassesLimit}.
+   */
+  classes: number;
+  /**
+   * Slots of the shared lock-order edge table (src/lockdep/edge-table.ts), rounded up to a power of
+   * two. An edge the full table cannot take is counted in {@link kHeaderEdgesDropped}, not stored.
+   * Keep it at least twice the edges a scenario can make (open addressing slows when nearly full).
+   * At most {@link kMaxEdgesLimit}.
+   */
+  edges: number;
   /** Scheduling decisions a controlled round can record (schedule region). */
   scheduleSteps: number;
 }
@@ -46,13 +59,23 @@ export const kDefaultCapacities: Capacities = {
   strings: 4096,
   stringBytes: 256 * 1024,
   ops: 32,
+  classes: 1024,
+  edges: 16384,
   scheduleSteps: 8192,
 };
 
-/** Lock classes are bit positions in one Int32 mask, so there are at most 32. */
-export const kMaxLockClasses = 32;
-/** Locks one thread may hold at once (the kernel's MAX_LOCK_DEPTH is 48; our paths need far fewer). */
-export const kMaxHeldLocks = 16;
+/**
+ * Hard limit of {@link Capacities.classes}: lockdep's own MAX_LOCKDEP_KEYS (8192). Class ids are
+ * below it, so an edge key `from * kMaxLockClassesLimit + to` fits 26 bits.
+ */
+export const kMaxLockClassesLimit = 8192;
+/**
+ * Hard limit of {@link Capacities.edges}: 2^18 slots (19 MB of edge records). The kernel's table
+ * of dependencies holds 2^15 (MAX_LOCKDEP_ENTRIES with CONFIG_LOCKDEP_BITS=15).
+ */
+export const kMaxEdgesLimit = 1 << 18;
+/** Locks one thread may hold at once: the kernel's MAX_LOCK_DEPTH. */
+export const kMaxHeldLocks = 48;
 /** Distinct holders a refcount's ledger tracks (like ref_tracker's per-holder entries). */
 export const kMaxRefHolders = 8;
 
@@ -100,6 +123,16 @@ export const kHeaderDone = 17;
 export const kHeaderRelease = 18;
 /** Findings not stored because the log was full (the ring held kFindingCapacity undrained). */
 export const kHeaderFindingDropped = 19;
+/**
+ * Lock-order edges the full edge table could not store, counted once per thread that met each
+ * (so an upper bound on the distinct edges lost; any non-zero value means the order graph is
+ * incomplete and a cycle may have gone unseen).
+ */
+export const kHeaderEdgesDropped = 28;
+/** Bumped after every gate narrowing of a stored edge (the main thread then looks for dirty edges). */
+export const kHeaderEdgeGateChanges = 29;
+/** Bumped by every reset of the edge table, so a reader can tell its edges are gone. */
+export const kHeaderEdgeGeneration = 30;
 /** Header size in words (a multiple of 2, so the region after it is 8-byte aligned). */
 export const kHeaderWords = 32;
 
@@ -129,8 +162,9 @@ export const LockKind = { Mutex: 1, SpinLock: 2, TicketSpinLock: 3 } as const;
 export type LockKind = (typeof LockKind)[keyof typeof LockKind];
 
 // ---------------------------------------------------------------------------------------------
-// Lock class record: name and the lock_stat maxima, one per class. (The counts are per thread,
-// below, so that an uncontended acquire writes only to its own thread's cache lines.)
+// Lock class record: name and the lock_stat maxima, one per class, capacities.classes of them. (The
+// counts are per thread, below, so that an uncontended acquire writes only to its own thread's
+// cache lines.)
 export const kClassName = 0;
 export const kClassMaxWaitUs = 3;
 export const kClassMaxHoldUs = 4;
@@ -150,8 +184,7 @@ export const kThreadWaitingSinceUs = 2;
 export const kThreadWaitingSite = 3;
 /** Spinlocks held (atomic context depth). */
 export const kThreadAtomicDepth = 4;
-/** Bit mask of the lock classes held. */
-export const kThreadHeldClassMask = 5;
+// Word 5 is unused (it held a 32-bit mask of the classes held; the held stack says it all).
 /**
  * What the thread is running: operation index + 1 inside an op, 0 between ops, or a negative
  * {@link ThreadStep} for the other scenario code a round runs (read by the runaway check and the
@@ -189,29 +222,39 @@ export const ThreadStep = { Idle: 0, Plan: -1, Setup: -2, Finish: -3, Checks: -4
 export type ThreadStep = (typeof ThreadStep)[keyof typeof ThreadStep];
 
 // ---------------------------------------------------------------------------------------------
-// Per-thread lock_stat counts: a kMaxLockClasses array of records per thread. Only the owning
+// Per-thread lock_stat counts: a capacities.classes array of records per thread. Only the owning
 // thread writes them (plain stores); readers sum over threads.
 export const kStatAcquisitions = 0;
 export const kStatContentions = 1;
 export const kStatWords = 2;
 
 // ---------------------------------------------------------------------------------------------
-// Lock-order graph: a kMaxLockClasses x kMaxLockClasses matrix of edge records, keyed (from, to).
-/** Sequence number + 1 when the edge exists; 0 = no edge. The first writer claims it by CAS. */
-export const kEdgeSeq = 0;
+// Lock-order edge table: capacities.edges slots of edge records, an open-addressing hash table
+// keyed (from, to), then the edge log (one word per slot: slot + 1 of the edge with that sequence
+// number). The protocol (claim, fill, publish, narrow) is in src/lockdep/edge-table.ts.
+/** 0 = free slot; else `from * kMaxLockClassesLimit + to + 1`. Set once, by the claiming CAS. */
+export const kEdgeKey = 0;
+/** Gate entries the first writer stored (0..kMaxEdgeGate); written before kEdgeReady. */
+export const kEdgeGateCount = 1;
+/** First gate entry: a class id held under `from` every time the edge was seen, or -1 once dropped. */
+export const kEdgeGate = 2;
+/** Gate entries per edge (classes held around an edge beyond these are left out: see edge-table.ts). */
+export const kMaxEdgeGate = 8;
+/** 0 = free or just claimed; -1 while its first writer fills it in; sequence number + 1 when published. */
+export const kEdgeSeq = kEdgeGate + kMaxEdgeGate;
+/** 1 once every field is written; sighters of a claimed edge wait for it. */
+export const kEdgeReady = kEdgeSeq + 1;
 /** Site where `from` was taken (the first time this edge was seen). */
-export const kEdgeFromSite = 1;
+export const kEdgeFromSite = kEdgeSeq + 2;
 /** Site where `to` was taken. */
-export const kEdgeToSite = 2;
+export const kEdgeToSite = kEdgeSeq + 3;
 /** Thread that first made the edge. */
-export const kEdgeThread = 3;
-/** Classes held under both ends every time this edge was seen (ANDed): a non-zero mask is a gate. */
-export const kEdgeGateMask = 4;
+export const kEdgeThread = kEdgeSeq + 4;
 /** Round in which the edge was first seen. */
-export const kEdgeRound = 5;
-/** 1 once the fields above are written (readers skip half-written edges). */
-export const kEdgeReady = 6;
-export const kEdgeWords = 8;
+export const kEdgeRound = kEdgeSeq + 5;
+/** 1 after a sighting dropped a gate entry, until the main thread read the gate again. */
+export const kEdgeGateDirty = kEdgeSeq + 6;
+export const kEdgeWords = kEdgeSeq + 8;
 
 // ---------------------------------------------------------------------------------------------
 // Refcount record: refcount_t plus a ledger of who holds references (like the kernel's ref_tracker).
@@ -315,7 +358,10 @@ export interface Layout {
   readonly classes: number;
   readonly threads: number;
   readonly threadStats: number;
+  /** The edge table's slots. */
   readonly edges: number;
+  /** The edge log: word i is slot + 1 of the edge with sequence number i; 0 = not yet written. */
+  readonly edgeLog: number;
   readonly refcounts: number;
   readonly objects: number;
   readonly words: number;
@@ -331,7 +377,8 @@ export interface Layout {
 }
 
 /** Places every region, in a fixed order, each aligned to 8 bytes (2 words). */
-export function computeLayout(capacities: Capacities): Layout {
+export function computeLayout(requested: Capacities): Layout {
+  const capacities = checkCapacities(requested);
   let next = 0;
   const take = (words: number): number => {
     const base = next;
@@ -340,10 +387,11 @@ export function computeLayout(capacities: Capacities): Layout {
   };
   const header = take(kHeaderWords);
   const locks = take(capacities.locks * kLockWords);
-  const classes = take(kMaxLockClasses * kClassWords);
+  const classes = take(capacities.classes * kClassWords);
   const threads = take(capacities.threads * kThreadWords);
-  const threadStats = take(capacities.threads * kMaxLockClasses * kStatWords);
-  const edges = take(kMaxLockClasses * kMaxLockClasses * kEdgeWords);
+  const threadStats = take(capacities.threads * capacities.classes * kStatWords);
+  const edges = take(capacities.edges * kEdgeWords);
+  const edgeLog = take(capacities.edges);
   const refcounts = take(capacities.refcounts * kRefWords);
   const objects = take(capacities.objects * kObjWords);
   const words = take(capacities.words);
@@ -356,13 +404,14 @@ export function computeLayout(capacities: Capacities): Layout {
   const stringBytesOffset = next * 4;
   const totalBytes = stringBytesOffset + capacities.stringBytes;
   return {
-    capacities: { ...capacities },
+    capacities,
     header,
     locks,
     classes,
     threads,
     threadStats,
     edges,
+    edgeLog,
     refcounts,
     objects,
     words,
@@ -377,6 +426,27 @@ export function computeLayout(capacities: Capacities): Layout {
   };
 }
 
+/**
+ * The capacities as the layout uses them: `edges` rounded up to a power of two (at least 16).
+ * Past a hard limit: a LimitError naming it. Not a whole number >= 0: a RangeError (a bug).
+ */
+function checkCapacities(requested: Capacities): Capacities {
+  for (const [field, value] of Object.entries(requested)) {
+    if (!Number.isInteger(value) || (value as number) < 0) {
+      throw new RangeError(`capacity ${field} must be a whole number >= 0, not ${String(value)}`);
+    }
+  }
+  if (requested.classes > kMaxLockClassesLimit) {
+    throw new LimitError(`${requested.classes} lock classes (lockstress's limit is ${kMaxLockClassesLimit})`);
+  }
+  if (requested.edges > kMaxEdgesLimit) {
+    throw new LimitError(`${requested.edges} lock-order edge slots (lockstress's limit is ${kMaxEdgesLimit})`);
+  }
+  let edges = 16;
+  while (edges < requested.edges) edges *= 2;
+  return { ...requested, edges };
+}
+
 /** Record bases. */
 export const lockBase = (l: Layout, lockId: number): number => l.locks + lockId * kLockWords;
 export const classBase = (l: Layout, classId: number): number => l.classes + classId * kClassWords;
@@ -384,9 +454,11 @@ export const threadBase = (l: Layout, thread: number): number => l.threads + thr
 export const heldBase = (l: Layout, thread: number, depth: number): number =>
   threadBase(l, thread) + kThreadHeld + depth * kHeldWords;
 export const threadStatBase = (l: Layout, thread: number, classId: number): number =>
-  l.threadStats + (thread * kMaxLockClasses + classId) * kStatWords;
-export const edgeBase = (l: Layout, from: number, to: number): number =>
-  l.edges + (from * kMaxLockClasses + to) * kEdgeWords;
+  l.threadStats + (thread * l.capacities.classes + classId) * kStatWords;
+/** Base of edge-table slot `slot` (0..capacities.edges-1); which edge it holds is in its kEdgeKey. */
+export const edgeSlotBase = (l: Layout, slot: number): number => l.edges + slot * kEdgeWords;
+/** The kEdgeKey word of the edge from -> to (never 0). */
+export const edgeKeyOf = (from: number, to: number): number => from * kMaxLockClassesLimit + to + 1;
 export const refBase = (l: Layout, refId: number): number => l.refcounts + refId * kRefWords;
 export const refHolderBase = (l: Layout, refId: number, holder: number): number =>
   refBase(l, refId) + kRefLedger + holder * kRefHolderWords;

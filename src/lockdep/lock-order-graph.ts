@@ -10,33 +10,35 @@
  *   the smallest cycle it closes, the way lockdep's check_noncircular() runs a BFS from the new lock
  *   back to the held one.
  * - Gate locks (GoodLock, Havelund 2000): every edge carries the classes held around it every time
- *   it was seen. If one class gates every edge of a cycle, the two halves cannot run together and
- *   the cycle cannot deadlock, so it is not reported. The kernel's lockdep has no such rule (it
- *   reports gated cycles too); we add it because a stress tester must not cry wolf.
+ *   it was seen (a set of class ids). If one class gates every edge of a cycle, the two halves
+ *   cannot run together and the cycle cannot deadlock, so it is not reported. The kernel's lockdep
+ *   has no such rule (it reports gated cycles too); we add it because a stress tester must not cry
+ *   wolf.
  * - Each distinct cycle is reported once per graph, like lockdep's once-only splat per chain.
- * - {@link SharedLockOrderGraph} reads the edge records out of the SharedArrayBuffer and feeds
- *   the graph; call its poll() as often as you like (at most 32 x 32 records).
+ * - Classes are ids below the graph's class limit (at most kMaxLockClassesLimit, 8192); the graph
+ *   keeps adjacency lists both ways, so its cost follows the edges, not the classes.
+ * - {@link SharedLockOrderGraph} reads the edge table (edge-table.ts) out of the SharedArrayBuffer
+ *   and feeds the graph. Its poll() costs three loads when nothing changed, reads only the edges
+ *   published since the last poll, and revisits known edges only after some gate shrank.
  */
 import {
   type SharedMemory,
-  edgeBase,
-  kEdgeFromSite,
-  kEdgeGateMask,
-  kEdgeReady,
-  kEdgeRound,
-  kEdgeSeq,
-  kEdgeThread,
-  kEdgeToSite,
-  kMaxLockClasses,
+  kEdgeGateDirty,
+  kEdgeKey,
+  kHeaderEdgeGateChanges,
+  kHeaderEdgeGeneration,
+  kMaxLockClassesLimit,
 } from '../layout.js';
-import { classCount } from '../primitives/lock-table.js';
 import type { StringTable } from '../primitives/string-table.js';
+import { edgeEnds, loggedEdgeBase, publishedEdgeCount, readGate, readStoredEdge } from './edge-table.js';
+
+export { resetSharedLockOrderGraph } from './edge-table.js';
 
 /** One learned lock-order edge: `from` was held (on top of the stack) while `to` was taken. */
 export interface OrderEdge {
-  /** Class held (0..31). */
+  /** Class held. */
   from: number;
-  /** Class taken (0..31). */
+  /** Class taken. */
   to: number;
   /** Where `from` was taken, the first time the edge was seen. */
   fromSite: string;
@@ -46,8 +48,8 @@ export interface OrderEdge {
   thread: number;
   /** Round in which the edge was first seen. */
   round: number;
-  /** Classes held around the edge every time it was seen (bit per class); 0 = no gate. */
-  gateMask: number;
+  /** Classes held around the edge every time it was seen, ascending; [] = no gate. */
+  gate: number[];
   /** Order in which edges were learned (0 first). */
   seq: number;
 }
@@ -66,46 +68,79 @@ export interface LockOrderCycle {
 }
 
 /**
- * Node expansions one search may make before giving up on that edge. Only a dense graph whose
- * cycles are all gated gets near it; a later edge or gate change searches again.
+ * Edges one search may consider before giving up on that edge. Only a dense graph whose cycles are
+ * all gated gets near it; a later edge or gate change searches again.
  */
 const kSearchBudget = 200_000;
 
+const kNoGate: readonly number[] = [];
+
 export class LockOrderGraph {
-  /** Edges by key from * 32 + to. */
+  /** Edges by key from * kMaxLockClassesLimit + to. */
   private readonly byKey = new Map<number, OrderEdge>();
-  /** out[c]: bit mask of the classes c has an edge to. */
-  private readonly out = new Int32Array(kMaxLockClasses);
+  /** outEdges[c]: the edges out of class c, in the order learned. */
+  private outEdges: Array<OrderEdge[] | undefined> = [];
+  /** inFrom[c]: the classes with an edge to c. */
+  private inFrom: Array<number[] | undefined> = [];
+  /** gatedBy[g]: how many edges have class g in their gate. */
+  private readonly gatedBy: Int32Array;
   /** Canonical keys of the cycles already returned. */
   private readonly reported = new Set<string>();
+  /** Search scratch, by class: distance to the goal, valid where distStamp holds the search's stamp. */
+  private readonly dist: Int32Array;
+  private readonly distStamp: Uint32Array;
+  /** Search scratch: classes reached forward, valid where reachStamp holds the search's stamp. */
+  private readonly reachStamp: Uint32Array;
+  private readonly queue: Int32Array;
+  private stamp = 0;
+  /** 1 for the classes on the path being searched (cleared again by every search). */
+  private readonly onPath: Uint8Array;
+
+  /** @param classLimit class ids must be below it (at most kMaxLockClassesLimit) */
+  constructor(readonly classLimit: number = kMaxLockClassesLimit) {
+    if (!Number.isInteger(classLimit) || classLimit < 1 || classLimit > kMaxLockClassesLimit) {
+      throw new RangeError(`class limit ${classLimit} is outside 1..${kMaxLockClassesLimit}`);
+    }
+    this.gatedBy = new Int32Array(classLimit);
+    this.dist = new Int32Array(classLimit);
+    this.distStamp = new Uint32Array(classLimit);
+    this.reachStamp = new Uint32Array(classLimit);
+    this.queue = new Int32Array(classLimit);
+    this.onPath = new Uint8Array(classLimit);
+  }
 
   /**
    * Adds an edge and returns a new, ungated cycle it closes (the smallest such), or null. An edge
-   * that is already known is treated as a new sighting: its gate mask is ANDed in (see updateGate).
+   * that is already known is treated as a new sighting: its gate is intersected (see updateGate).
    * A self-edge (a class under itself) is recursion, reported by the tracker, and is ignored here.
    */
   addEdge(e: OrderEdge): LockOrderCycle | null {
-    checkClass(e.from);
-    checkClass(e.to);
+    this.checkClass(e.from);
+    this.checkClass(e.to);
     if (e.from === e.to) return null;
     const key = edgeKey(e.from, e.to);
-    if (this.byKey.has(key)) return this.updateGate(e.from, e.to, e.gateMask);
-    const edge = { ...e };
+    if (this.byKey.has(key)) return this.updateGate(e.from, e.to, e.gate);
+    const edge = { ...e, gate: normalizeGate(e.gate) };
+    for (const g of edge.gate) this.checkClass(g);
     this.byKey.set(key, edge);
-    this.out[e.from] = (this.out[e.from] ?? 0) | (1 << e.to);
+    (this.outEdges[e.from] ??= []).push(edge);
+    (this.inFrom[e.to] ??= []).push(e.from);
+    for (const g of edge.gate) this.gatedBy[g] = (this.gatedBy[g] ?? 0) + 1;
     return this.findCycle(edge);
   }
 
   /**
-   * Narrows the gate mask of a known edge (masks only shrink: the new one is ANDed in). When it
+   * Narrows the gate of a known edge (gates only shrink: the new one is intersected in). When it
    * shrank, cycles through the edge are searched again and a newly unblocked one is returned.
    */
-  updateGate(from: number, to: number, gateMask: number): LockOrderCycle | null {
+  updateGate(from: number, to: number, gate: readonly number[]): LockOrderCycle | null {
     const edge = this.byKey.get(edgeKey(from, to));
     if (edge === undefined) throw new RangeError(`no lock-order edge ${from} -> ${to} to update`);
-    const narrowed = edge.gateMask & gateMask;
-    if (narrowed === edge.gateMask) return null;
-    edge.gateMask = narrowed;
+    const narrowed = intersect(edge.gate, normalizeGate(gate));
+    if (narrowed.length === edge.gate.length) return null;
+    for (const g of edge.gate) this.gatedBy[g] = (this.gatedBy[g] ?? 0) - 1;
+    for (const g of narrowed) this.gatedBy[g] = (this.gatedBy[g] ?? 0) + 1;
+    edge.gate = narrowed;
     return this.findCycle(edge);
   }
 
@@ -114,186 +149,246 @@ export class LockOrderGraph {
     return this.byKey.has(edgeKey(from, to));
   }
 
-  /** The gate mask of a known edge, or undefined. */
-  gateOf(from: number, to: number): number | undefined {
-    return this.byKey.get(edgeKey(from, to))?.gateMask;
+  /** The gate of a known edge (a copy, ascending), or undefined. */
+  gateOf(from: number, to: number): number[] | undefined {
+    const gate = this.byKey.get(edgeKey(from, to))?.gate;
+    return gate === undefined ? undefined : [...gate];
   }
 
   /** Every edge, in the order learned. Copies. */
   edges(): OrderEdge[] {
-    return [...this.byKey.values()].sort((a, b) => a.seq - b.seq).map((e) => ({ ...e }));
+    return [...this.byKey.values()].sort((a, b) => a.seq - b.seq).map(copyEdge);
   }
 
   /** Forgets every edge and every reported cycle. */
   reset(): void {
     this.byKey.clear();
-    this.out.fill(0);
+    this.outEdges = [];
+    this.inFrom = [];
+    this.gatedBy.fill(0);
     this.reported.clear();
   }
 
   /**
-   * The smallest cycle through `closing` whose gate masks AND to 0 and that was not reported yet:
-   * a simple path closing.to -> ... -> closing.from, searched by iterative deepening (paths of
+   * The smallest cycle through `closing` whose gates intersect to nothing and that was not reported
+   * yet: a simple path closing.to -> ... -> closing.from, searched by iterative deepening (paths of
    * length L before L + 1), pruned by the distance to closing.from. Marks the result reported.
    */
   private findCycle(closing: OrderEdge): LockOrderCycle | null {
     const start = closing.to;
     const goal = closing.from;
-    const dist = this.distancesTo(goal);
-    const first = dist[start] ?? -1;
+    if (this.outEdges[start] === undefined || this.inFrom[goal] === undefined) return null;
+    // A class in the gate of every edge (a lock held around everything) gates every cycle.
+    for (const g of closing.gate) if (this.gatedBy[g] === this.byKey.size) return null;
+    const reached = this.distancesTo(goal);
+    const first = this.distanceOf(start);
     if (first < 0) return null;
-    // A gate bit held by every edge that could be on such a path can never be cleared.
-    if ((closing.gateMask & this.reachableGateAnd(start, goal, dist)) !== 0) return null;
-
-    const path: number[] = [start];
-    let budget = kSearchBudget;
-    const result: { path: number[] | null } = { path: null };
-
-    // Depth-first over simple paths of exactly `length` edges; `gate` is the running AND.
-    const walk = (node: number, visited: number, gate: number, length: number): boolean => {
-      if (--budget < 0) return true;
-      const left = length - (path.length - 1);
-      if (node === goal) {
-        if (left !== 0 || gate !== 0) return false;
-        const key = canonicalKey(path);
-        if (this.reported.has(key)) return false;
-        result.path = [...path];
-        return true;
-      }
-      let next = (this.out[node] ?? 0) & ~visited;
-      while (next !== 0) {
-        const bit = next & -next;
-        next ^= bit;
-        const to = 31 - Math.clz32(bit);
-        const d = dist[to] ?? -1;
-        if (d < 0 || d > left - 1) continue;
-        const edge = this.byKey.get(edgeKey(node, to));
-        if (edge === undefined) continue;
-        path.push(to);
-        const stop = walk(to, visited | bit, gate & edge.gateMask, length);
-        path.pop();
-        if (stop) return true;
-      }
-      return false;
-    };
-
-    for (let length = first; length < kMaxLockClasses && result.path === null && budget > 0; length++) {
-      walk(start, 1 << start, closing.gateMask, length);
+    // A gate class held by every edge that could be on such a path can never be cleared.
+    if (closing.gate.length > 0 && this.hasCommonGate(start, goal, closing.gate)) return null;
+    const budget = { left: kSearchBudget };
+    let classes: number[] | null = null;
+    // A simple path visits each class that can reach the goal at most once.
+    for (let length = first; length < reached && classes === null && budget.left > 0; length++) {
+      classes = this.walk(start, goal, closing.gate, length, budget);
     }
-    const classes = result.path;
     if (classes === null) return null;
     this.reported.add(canonicalKey(classes));
     const edges: OrderEdge[] = [];
     for (let i = 0; i < classes.length; i++) {
-      const from = classes[i] ?? 0;
-      const to = classes[(i + 1) % classes.length] ?? 0;
-      const edge = this.byKey.get(edgeKey(from, to));
-      if (edge !== undefined) edges.push({ ...edge });
+      const edge = this.byKey.get(edgeKey(classes[i] ?? 0, classes[(i + 1) % classes.length] ?? 0));
+      if (edge !== undefined) edges.push(copyEdge(edge));
     }
-    return { classes, edges, closing: { ...closing } };
+    return { classes, edges, closing: copyEdge(closing) };
   }
 
-  /** Edges from each class to `goal` (reverse BFS); -1 when it cannot reach it. */
-  private distancesTo(goal: number): Int32Array {
-    const dist = new Int32Array(kMaxLockClasses).fill(-1);
+  /**
+   * Depth-first, with an explicit stack (a cycle may be thousands of classes long), over simple
+   * paths start -> ... -> goal of exactly `length` edges whose gates, with `gate0`, intersect to
+   * nothing and that were not reported. Returns the path's classes (start first, goal last).
+   */
+  private walk(start: number, goal: number, gate0: readonly number[], length: number, budget: { left: number }): number[] | null {
+    const { onPath } = this;
+    const nodes = [start];
+    const gates = [gate0];
+    const nextIndex = [0];
+    onPath[start] = 1;
+    let found: number[] | null = null;
+    while (nodes.length > 0 && found === null) {
+      const depth = nodes.length - 1;
+      const node = nodes[depth] ?? 0;
+      const out = this.outEdges[node] ?? [];
+      let i = nextIndex[depth] ?? 0;
+      let advanced = false;
+      while (i < out.length) {
+        const edge = out[i++] as OrderEdge;
+        const to = edge.to;
+        if (--budget.left < 0) break;
+        if (onPath[to] === 1) continue;
+        const d = this.distanceOf(to);
+        if (d < 0 || d > length - depth - 1) continue;
+        const running = gates[depth] ?? kNoGate;
+        const gate = running.length === 0 ? kNoGate : intersect(running, edge.gate);
+        if (to === goal) {
+          if (depth + 1 !== length || gate.length !== 0) continue;
+          const path = [...nodes, goal];
+          if (this.reported.has(canonicalKey(path))) continue;
+          found = path;
+          break;
+        }
+        nextIndex[depth] = i;
+        nodes.push(to);
+        gates.push(gate);
+        nextIndex.push(0);
+        onPath[to] = 1;
+        advanced = true;
+        break;
+      }
+      if (budget.left < 0) break;
+      if (!advanced && found === null) {
+        onPath[node] = 0;
+        nodes.pop();
+        gates.pop();
+        nextIndex.pop();
+      }
+    }
+    for (const node of nodes) onPath[node] = 0;
+    return found;
+  }
+
+  /**
+   * Edges from each class to `goal`, by reverse BFS, into the dist scratch (read with distanceOf).
+   * Returns how many classes reach the goal (the goal included).
+   */
+  private distancesTo(goal: number): number {
+    const { dist, distStamp, queue } = this;
+    const stamp = this.nextStamp();
+    distStamp[goal] = stamp;
     dist[goal] = 0;
-    let frontier = 1 << goal;
-    let seen = frontier;
-    for (let d = 1; frontier !== 0; d++) {
-      let next = 0;
-      for (let c = 0; c < kMaxLockClasses; c++) {
-        if ((seen & (1 << c)) === 0 && ((this.out[c] ?? 0) & frontier) !== 0) {
-          dist[c] = d;
-          next |= 1 << c;
+    queue[0] = goal;
+    let tail = 1;
+    for (let head = 0; head < tail; head++) {
+      const c = queue[head] ?? 0;
+      const d = (dist[c] ?? 0) + 1;
+      for (const p of this.inFrom[c] ?? kNoGate) {
+        if (distStamp[p] === stamp) continue;
+        distStamp[p] = stamp;
+        dist[p] = d;
+        queue[tail++] = p;
+      }
+    }
+    return tail;
+  }
+
+  /** Distance from `c` to the goal of the last distancesTo, or -1. */
+  private distanceOf(c: number): number {
+    return this.distStamp[c] === this.stamp ? (this.dist[c] ?? -1) : -1;
+  }
+
+  /**
+   * Whether some class of `gate` is in the gate of every edge that lies on some path
+   * start -> ... -> goal (those edges from classes reached from start, not through the goal, to
+   * classes that reach the goal). Uses the dist scratch of the last distancesTo.
+   */
+  private hasCommonGate(start: number, goal: number, gate: readonly number[]): boolean {
+    const { reachStamp, queue } = this;
+    const stamp = this.stamp;
+    let common = [...gate];
+    reachStamp[start] = stamp;
+    queue[0] = start;
+    let tail = 1;
+    for (let head = 0; head < tail; head++) {
+      const c = queue[head] ?? 0;
+      if (c === goal) continue;
+      for (const edge of this.outEdges[c] ?? []) {
+        const to = edge.to;
+        if (this.distanceOf(to) >= 0) {
+          common = intersect(common, edge.gate);
+          if (common.length === 0) return false;
+        }
+        if (reachStamp[to] !== stamp) {
+          reachStamp[to] = stamp;
+          queue[tail++] = to;
         }
       }
-      seen |= next;
-      frontier = next;
     }
-    return dist;
+    return true;
   }
 
-  /** AND of the gate masks of every edge that lies on some path start -> ... -> goal. */
-  private reachableGateAnd(start: number, goal: number, dist: Int32Array): number {
-    let reach = 1 << start;
-    let frontier = reach;
-    while (frontier !== 0) {
-      let next = 0;
-      for (let c = 0; c < kMaxLockClasses; c++) {
-        if ((frontier & (1 << c)) !== 0 && c !== goal) next |= this.out[c] ?? 0;
-      }
-      frontier = next & ~reach;
-      reach |= next;
+  private nextStamp(): number {
+    if (this.stamp === 0xffffffff) {
+      this.distStamp.fill(0);
+      this.reachStamp.fill(0);
+      this.stamp = 0;
     }
-    let gate = -1;
-    for (const e of this.byKey.values()) {
-      const onPath = (reach & (1 << e.from)) !== 0 && e.from !== goal && (dist[e.to] ?? -1) >= 0;
-      if (onPath) gate &= e.gateMask;
+    return ++this.stamp;
+  }
+
+  private checkClass(cls: number): void {
+    if (!Number.isInteger(cls) || cls < 0 || cls >= this.classLimit) {
+      throw new RangeError(`lock class ${cls} is outside 0..${this.classLimit - 1}`);
     }
-    return gate;
   }
 }
 
 /**
  * Reads the lock-order edges the workers learned into shared memory and reports new cycles.
- * Main thread. Notices a reset of the shared graph (resetLockOrderGraph) and starts over.
+ * Main thread. Notices a reset of the shared graph (resetSharedLockOrderGraph) and starts over.
  */
 export class SharedLockOrderGraph {
-  readonly graph = new LockOrderGraph();
-  /** Raw kEdgeSeq of each known edge, by from * 32 + to; 0 = unknown. */
-  private readonly seen = new Int32Array(kMaxLockClasses * kMaxLockClasses);
+  readonly graph: LockOrderGraph;
+  /** Edges read so far: the next poll reads the edge log from here. */
+  private cursor = 0;
+  /** Slot bases of the edges read so far (revisited when a gate changed). */
+  private known: number[] = [];
+  /** kHeaderEdgeGeneration and kHeaderEdgeGateChanges as last seen. */
+  private generation = 0;
+  private gateChanges = 0;
 
   constructor(
     private readonly memory: SharedMemory,
     private readonly strings: StringTable,
-  ) {}
+  ) {
+    this.graph = new LockOrderGraph(memory.layout.capacities.classes);
+    this.generation = Atomics.load(memory.i32, memory.layout.header + kHeaderEdgeGeneration);
+  }
 
   /** New cycles since the last poll (new edges in the order learned, then narrowed gates). */
   poll(): LockOrderCycle[] {
-    const { i32, layout } = this.memory;
-    const classes = Math.min(classCount(this.memory), kMaxLockClasses);
-    const fresh: OrderEdge[] = [];
-    const narrowed: Array<{ from: number; to: number; gateMask: number }> = [];
-    for (let from = 0; from < classes; from++) {
-      for (let to = 0; to < classes; to++) {
-        const base = edgeBase(layout, from, to);
-        const key = edgeKey(from, to);
-        const known = this.seen[key] ?? 0;
-        // Sequence number + 1 once complete; -1 while its first writer fills it in; 0 = none.
-        const seq = Atomics.load(i32, base + kEdgeSeq);
-        if (known !== 0 && seq !== known) {
-          // The shared graph was reset under us: forget everything and read it afresh.
-          this.reset();
-          return this.poll();
-        }
-        if (seq <= 0 || Atomics.load(i32, base + kEdgeReady) !== 1) continue;
-        const gateMask = Atomics.load(i32, base + kEdgeGateMask);
-        if (known !== 0) {
-          const current = this.graph.gateOf(from, to);
-          if (current !== undefined && (current & gateMask) !== current) narrowed.push({ from, to, gateMask });
-          continue;
-        }
-        this.seen[key] = seq;
-        fresh.push({
-          from,
-          to,
-          fromSite: this.strings.lookup(Atomics.load(i32, base + kEdgeFromSite)),
-          toSite: this.strings.lookup(Atomics.load(i32, base + kEdgeToSite)),
-          thread: Atomics.load(i32, base + kEdgeThread),
-          round: Atomics.load(i32, base + kEdgeRound),
-          gateMask,
-          seq: seq - 1,
-        });
-      }
+    const { memory } = this;
+    const { i32, layout } = memory;
+    const generation = Atomics.load(i32, layout.header + kHeaderEdgeGeneration);
+    if (generation !== this.generation) {
+      // The shared graph was reset under us: forget everything and read it afresh.
+      this.reset();
+      this.generation = generation;
     }
+    // Loaded before the edges are read: a narrowing after this load bumps it again (edge-table.ts).
+    const gateChanges = Atomics.load(i32, layout.header + kHeaderEdgeGateChanges);
     const cycles: LockOrderCycle[] = [];
-    for (const edge of fresh.sort((a, b) => a.seq - b.seq)) {
-      const cycle = this.graph.addEdge(edge);
+    const published = publishedEdgeCount(memory);
+    while (this.cursor < published) {
+      const base = loggedEdgeBase(memory, this.cursor);
+      // Its writer took the number but has not logged it yet: the next poll picks it up.
+      if (base < 0) break;
+      this.cursor++;
+      this.known.push(base);
+      const stored = readStoredEdge(memory, base);
+      const cycle = this.graph.addEdge({
+        ...stored,
+        fromSite: this.strings.lookup(stored.fromSite),
+        toSite: this.strings.lookup(stored.toSite),
+      });
       if (cycle !== null) cycles.push(cycle);
     }
-    for (const { from, to, gateMask } of narrowed) {
-      const cycle = this.graph.updateGate(from, to, gateMask);
-      if (cycle !== null) cycles.push(cycle);
+    if (gateChanges !== this.gateChanges) {
+      this.gateChanges = gateChanges;
+      for (const base of this.known) {
+        if (Atomics.load(i32, base + kEdgeGateDirty) === 0) continue;
+        Atomics.store(i32, base + kEdgeGateDirty, 0);
+        const { from, to } = edgeEnds(Atomics.load(i32, base + kEdgeKey));
+        const cycle = this.graph.updateGate(from, to, readGate(memory, base));
+        if (cycle !== null) cycles.push(cycle);
+      }
     }
     return cycles;
   }
@@ -301,18 +396,42 @@ export class SharedLockOrderGraph {
   /** Forgets every edge read so far (the next poll reads them all again and may re-report). */
   reset(): void {
     this.graph.reset();
-    this.seen.fill(0);
+    this.cursor = 0;
+    this.known = [];
+    this.gateChanges = 0;
   }
 }
 
 function edgeKey(from: number, to: number): number {
-  return from * kMaxLockClasses + to;
+  return from * kMaxLockClassesLimit + to;
 }
 
-function checkClass(cls: number): void {
-  if (!Number.isInteger(cls) || cls < 0 || cls >= kMaxLockClasses) {
-    throw new RangeError(`lock class ${cls} is outside 0..${kMaxLockClasses - 1}`);
+function copyEdge(edge: OrderEdge): OrderEdge {
+  return { ...edge, gate: [...edge.gate] };
+}
+
+/** Ascending, without duplicates. */
+function normalizeGate(gate: readonly number[]): number[] {
+  const sorted = [...gate].sort((a, b) => a - b);
+  return sorted.filter((c, i) => i === 0 || c !== sorted[i - 1]);
+}
+
+/** Intersection of two ascending lists. */
+function intersect(a: readonly number[], b: readonly number[]): number[] {
+  const out: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const x = a[i] ?? 0;
+    const y = b[j] ?? 0;
+    if (x === y) {
+      out.push(x);
+      i++;
+      j++;
+    } else if (x < y) i++;
+    else j++;
   }
+  return out;
 }
 
 /** The cycle rotated so that its smallest class comes first, as a string. */

@@ -2,13 +2,14 @@
  * LockTracker: lockdep's per-thread half, kept in shared memory so the main thread can read it
  * while this thread is blocked.
  *
- * For its thread it keeps the held stack (lock, site, since when), the lock it waits for, the held
- * class mask and the atomic (spinlock) depth. On every acquire it checks, like the kernel's
- * `lock_acquire`:
+ * For its thread it keeps the held stack (lock, site, since when; at most kMaxHeldLocks, the
+ * kernel's MAX_LOCK_DEPTH), the lock it waits for and the atomic (spinlock) depth. On every acquire
+ * it checks, like the kernel's `lock_acquire`:
  * - recursion: a class already held ("possible recursive locking detected");
  * - sleeping in atomic context: a sleeping lock while a spinlock is held;
- * - lock order: it learns the edge (class on top of the stack) -> (class being taken) into the
- *   shared lock-order graph, where the main thread looks for cycles (lock-order-graph.ts).
+ * - lock order: it learns the edge (class on top of the stack) -> (class being taken), with the
+ *   classes held under it as the edge's gate, into the shared edge table (edge-table.ts), where the
+ *   main thread looks for cycles (lock-order-graph.ts).
  * It also keeps lock_stat counters per class: acquisitions, contentions, max wait, max hold.
  *
  * Misuse is logged as findings, never thrown: lockdep prints and goes on.
@@ -17,24 +18,16 @@
  * (only this thread writes them; the watchdog confirms what it reads with a second snapshot), the
  * counts are per thread, and the clock (~45 ns a read here) is read on every contended wait but
  * only on one acquisition in {@link kHoldSampleEvery} for hold times. A held entry that was not
- * timed has since = -1.
+ * timed has since = -1. The classes held are read off the held stack at each nested acquire (it is
+ * shallow, and the walk is needed anyway for the recursion check) instead of being kept in a mask.
  */
 import {
   type SharedMemory,
   classBase,
-  edgeBase,
   heldBase,
   kClassMaxHoldUs,
   kClassMaxWaitUs,
-  kEdgeFromSite,
-  kEdgeGateMask,
-  kEdgeReady,
-  kEdgeRound,
-  kEdgeSeq,
-  kEdgeThread,
-  kEdgeToSite,
   kHeaderBarrierParties,
-  kHeaderEdgeSeq,
   kHeldLock,
   kHeldSinceUs,
   kHeldSite,
@@ -43,7 +36,6 @@ import {
   kThreadAtomicDepth,
   kThreadCurrentOp,
   kThreadDepth,
-  kThreadHeldClassMask,
   kThreadOpEpoch,
   kThreadWaitEpoch,
   kThreadWaitingLock,
@@ -51,14 +43,17 @@ import {
   kThreadWaitingSite,
   kStatAcquisitions,
   kStatContentions,
+  kStatWords,
   overlapIndex,
   threadBase,
   threadStatBase,
 } from '../layout.js';
+import { LimitError } from '../errors.js';
 import type { LockObserver } from '../primitives/lock-observer.js';
 import type { FindingLog } from '../primitives/finding-log.js';
 import type { StringTable } from '../primitives/string-table.js';
-import { classSleeps, lockClassOf, lockOwnerOf } from '../primitives/lock-table.js';
+import { classSleeps, lockClassOf, lockNameOf, lockOwnerOf } from '../primitives/lock-table.js';
+import { SharedEdgeTable } from './edge-table.js';
 
 /** One acquisition in this many is timed for lock_stat's max hold (a power of two). */
 export const kHoldSampleEvery = 32;
@@ -69,9 +64,17 @@ export class LockTracker implements LockObserver {
   /** Class of each lock id, read once (lock records never change after setup). */
   private readonly classOf: Int32Array;
   private readonly sleepsOf: Int8Array;
-  /** The last site interned: call sites pass the same string objects again and again. */
+  /** Word index of held-stack entry 0, and of this thread's lock_stat record of class 0. */
+  private readonly heldStack: number;
+  private readonly statBase: number;
+  /** Scratch: the classes of the held stack, bottom first, filled by willAcquire. */
+  private readonly heldClasses = new Int32Array(kMaxHeldLocks);
+  private readonly edges: SharedEdgeTable;
+  /** The last two sites interned: call sites pass the same string objects again and again. */
   private lastSite = '';
   private lastSiteId = 0;
+  private prevSite = '';
+  private prevSiteId = 0;
   private acquisitions = 0;
 
   constructor(
@@ -83,7 +86,10 @@ export class LockTracker implements LockObserver {
     this.i32 = memory.i32;
     this.base = threadBase(memory.layout, thread);
     this.classOf = new Int32Array(memory.layout.capacities.locks).fill(-1);
-    this.sleepsOf = new Int8Array(32).fill(-1);
+    this.sleepsOf = new Int8Array(memory.layout.capacities.classes).fill(-1);
+    this.heldStack = heldBase(memory.layout, thread, 0);
+    this.statBase = threadStatBase(memory.layout, thread, 0);
+    this.edges = new SharedEdgeTable(memory, thread, (site) => this.site(site));
   }
 
   // ---- LockObserver --------------------------------------------------------------------------
@@ -93,23 +99,26 @@ export class LockTracker implements LockObserver {
     const cls = this.lockClass(lockId);
     const depth = i32[base + kThreadDepth] ?? 0;
     if (this.sleeps(cls) && (i32[base + kThreadAtomicDepth] ?? 0) > 0) {
-      this.log.record('sleep-in-atomic', this.thread, lockId + 1, this.site(site), this.topSpinLock() + 1);
+      this.log.log('sleep-in-atomic', this.thread, { lock: lockId, site: this.site(site), spinlock: this.topSpinLock() });
     }
     if (depth === 0) return;
-    for (let d = 0; d < depth; d++) {
-      const held = heldBase(this.memory.layout, this.thread, d);
-      const heldLock = i32[held + kHeldLock] ?? 0;
-      if (this.lockClass(heldLock) === cls) {
-        this.log.record('recursive-lock', this.thread, lockId + 1, this.site(site), heldLock + 1, i32[held + kHeldSite] ?? 0);
+    // Checked before the attempt, so the lock is not taken (acquiredByTry checks in push).
+    if (depth >= kMaxHeldLocks) throw this.tooDeep(lockId, site);
+    const held = this.heldClasses;
+    let entry = this.heldStack;
+    for (let d = 0; d < depth; d++, entry += kHeldWords) {
+      const heldLock = i32[entry + kHeldLock] ?? 0;
+      const heldClass = this.lockClass(heldLock);
+      if (heldClass === cls) {
+        this.log.log('recursive-lock', this.thread, { lock: lockId, site: this.site(site), heldLock, heldSite: i32[entry + kHeldSite] ?? 0 });
         // Like the kernel's check_deadlock(): a recursive acquisition adds no dependency.
         return;
       }
+      held[d] = heldClass;
     }
-    const top = heldBase(this.memory.layout, this.thread, depth - 1);
-    const prevClass = this.lockClass(i32[top + kHeldLock] ?? 0);
-    if (prevClass === cls) return;
-    const gate = (i32[base + kThreadHeldClassMask] ?? 0) & ~(1 << prevClass);
-    this.learnEdge(prevClass, cls, i32[top + kHeldSite] ?? 0, site, gate);
+    // The edge (top of the stack) -> cls; the classes under the top are its gate candidates.
+    const fromSite = i32[entry - kHeldWords + kHeldSite] ?? 0;
+    this.edges.sight(held[depth - 1] ?? 0, cls, held, depth - 1, fromSite, site);
   }
 
   contended(lockId: number, site: string): number {
@@ -170,21 +179,20 @@ export class LockTracker implements LockObserver {
       }
       i32[base + kThreadDepth] = depth - 1;
       if (!this.sleeps(cls)) i32[base + kThreadAtomicDepth] = (i32[base + kThreadAtomicDepth] ?? 1) - 1;
-      this.recomputeMask(depth - 1);
       return true;
     }
-    this.log.record('bad-unlock', this.thread, lockId + 1, this.site(site), lockOwnerOf(this.memory, lockId) + 1);
+    this.log.log('bad-unlock', this.thread, { lock: lockId, site: this.site(site), owner: lockOwnerOf(this.memory, lockId) });
     return false;
   }
 
   assertHeld(lockId: number, site: string): void {
     if (this.holds(lockId)) return;
-    this.log.record('lock-not-held', this.thread, lockId + 1, this.site(site));
+    this.log.log('lock-not-held', this.thread, { lock: lockId, site: this.site(site) });
   }
 
   mightSleep(site: string): void {
     if ((this.i32[this.base + kThreadAtomicDepth] ?? 0) > 0) {
-      this.log.record('sleep-in-atomic', this.thread, 0, this.site(site), this.topSpinLock() + 1);
+      this.log.log('sleep-in-atomic', this.thread, { lock: -1, site: this.site(site), spinlock: this.topSpinLock() });
     }
   }
 
@@ -214,7 +222,7 @@ export class LockTracker implements LockObserver {
   /** Forgets everything this thread held or waited for (after an aborted round). */
   reset(): void {
     const { i32, base } = this;
-    for (const field of [kThreadDepth, kThreadWaitingLock, kThreadAtomicDepth, kThreadHeldClassMask, kThreadCurrentOp]) {
+    for (const field of [kThreadDepth, kThreadWaitingLock, kThreadAtomicDepth, kThreadCurrentOp]) {
       Atomics.store(i32, base + field, 0);
     }
   }
@@ -224,47 +232,24 @@ export class LockTracker implements LockObserver {
   private push(lockId: number, cls: number, site: string, sinceUs: number): void {
     const { i32, base } = this;
     const depth = i32[base + kThreadDepth] ?? 0;
-    if (depth >= kMaxHeldLocks) throw new RangeError(`thread ${this.thread} holds more than ${kMaxHeldLocks} locks`);
-    const entry = heldBase(this.memory.layout, this.thread, depth);
+    if (depth >= kMaxHeldLocks) throw this.tooDeep(lockId, site);
+    const entry = this.heldStack + depth * kHeldWords;
     // Plain stores: only this thread writes its record (see the file comment).
     i32[entry + kHeldSite] = this.site(site);
     i32[entry + kHeldSinceUs] = sinceUs;
     i32[entry + kHeldLock] = lockId;
     i32[base + kThreadDepth] = depth + 1;
-    i32[base + kThreadHeldClassMask] = (i32[base + kThreadHeldClassMask] ?? 0) | (1 << cls);
     if (!this.sleeps(cls)) i32[base + kThreadAtomicDepth] = (i32[base + kThreadAtomicDepth] ?? 0) + 1;
-    const stat = threadStatBase(this.memory.layout, this.thread, cls) + kStatAcquisitions;
+    const stat = this.statBase + cls * kStatWords + kStatAcquisitions;
     i32[stat] = (i32[stat] ?? 0) + 1;
   }
 
-  /**
-   * Records the order edge from -> to. The first thread to see it claims it by CAS and writes the
-   * sites; every sighting ANDs the gate mask (classes held around the edge), so a gate survives only
-   * if it was held every time.
-   */
-  private learnEdge(from: number, to: number, fromSite: number, toSite: string, gate: number): void {
-    const { i32 } = this;
-    const edge = edgeBase(this.memory.layout, from, to);
-    if (Atomics.load(i32, edge + kEdgeSeq) === 0 && Atomics.compareExchange(i32, edge + kEdgeSeq, 0, -1) === 0) {
-      Atomics.store(i32, edge + kEdgeFromSite, fromSite);
-      Atomics.store(i32, edge + kEdgeToSite, this.site(toSite));
-      Atomics.store(i32, edge + kEdgeThread, this.thread);
-      Atomics.store(i32, edge + kEdgeRound, this.memory.round());
-      Atomics.and(i32, edge + kEdgeGateMask, gate);
-      Atomics.store(i32, edge + kEdgeReady, 1);
-      Atomics.store(i32, edge + kEdgeSeq, Atomics.add(i32, this.memory.layout.header + kHeaderEdgeSeq, 1) + 1);
-      return;
-    }
-    const seen = Atomics.load(i32, edge + kEdgeGateMask);
-    if ((seen & gate) !== seen) Atomics.and(i32, edge + kEdgeGateMask, gate);
-  }
-
-  private recomputeMask(depth: number): void {
-    let mask = 0;
-    for (let d = 0; d < depth; d++) {
-      mask |= 1 << this.lockClass(this.i32[heldBase(this.memory.layout, this.thread, d) + kHeldLock] ?? 0);
-    }
-    this.i32[this.base + kThreadHeldClassMask] = mask;
+  /** The error for one lock more than kMaxHeldLocks (with a trylock, the lock is already taken). */
+  private tooDeep(lockId: number, site: string): LimitError {
+    return new LimitError(
+      `thread ${this.thread} already holds ${kMaxHeldLocks} locks and takes ${lockNameOf(this.memory, this.strings, lockId)} at ${site || '?'}: ` +
+        `lockstress's limit is ${kMaxHeldLocks} held locks (the kernel's MAX_LOCK_DEPTH)`,
+    );
   }
 
   private topSpinLock(): number {
@@ -311,7 +296,18 @@ export class LockTracker implements LockObserver {
 
   private site(site: string): number {
     if (site === this.lastSite) return this.lastSiteId;
+    // Nested locks alternate between a few sites: keep the one before the last too.
+    if (site === this.prevSite) {
+      const id = this.prevSiteId;
+      this.prevSite = this.lastSite;
+      this.prevSiteId = this.lastSiteId;
+      this.lastSite = site;
+      this.lastSiteId = id;
+      return id;
+    }
     const id = this.strings.intern(site);
+    this.prevSite = this.lastSite;
+    this.prevSiteId = this.lastSiteId;
     this.lastSite = site;
     this.lastSiteId = id;
     return id;

@@ -22,7 +22,7 @@ import {
   kLockOwner,
   kLockSleepers,
   kLockState,
-  kMaxLockClasses,
+  kMaxLockClassesLimit,
   kStatAcquisitions,
   kStatContentions,
   kStatWords,
@@ -30,6 +30,7 @@ import {
   threadStatBase,
 } from '../layout.js';
 import { lockKindByCode } from './lock-kinds.js';
+import { LimitError } from '../errors.js';
 import type { StringTable } from './string-table.js';
 
 export interface LockClassStats {
@@ -48,7 +49,10 @@ export class LockTable {
     private readonly strings: StringTable,
   ) {}
 
-  /** The class id for `name`, defining it if new. */
+  /**
+   * The class id for `name`, defining it if new. One class more than `capacities.classes` is a
+   * LimitError naming the capacity and lockstress's hard limit.
+   */
   defineClass(name: string, sleeps: boolean): number {
     const { i32, layout } = this.memory;
     const nameId = this.strings.intern(name);
@@ -56,7 +60,11 @@ export class LockTable {
     for (let c = 0; c < count; c++) {
       if (Atomics.load(i32, classBase(layout, c) + kClassName) === nameId) return c;
     }
-    if (count >= kMaxLockClasses) throw new RangeError(`more than ${kMaxLockClasses} lock classes`);
+    if (count >= layout.capacities.classes) {
+      throw new LimitError(
+        `more than ${layout.capacities.classes} lock classes (lockstress's limit is ${kMaxLockClassesLimit}); cannot define ${name}`,
+      );
+    }
     Atomics.store(i32, classBase(layout, count) + kClassName, nameId);
     Atomics.store(i32, classBase(layout, count) + kClassSleeps, sleeps ? 1 : 0);
     Atomics.store(i32, layout.header + kHeaderClassCount, count + 1);
@@ -93,10 +101,11 @@ export class LockTable {
     }
   }
 
-  /** Zeroes the lock_stat counters. */
+  /** Zeroes the lock_stat counters of every defined class. */
   resetStats(): void {
     const { i32, layout } = this.memory;
-    for (let c = 0; c < kMaxLockClasses; c++) {
+    const classes = classCount(this.memory);
+    for (let c = 0; c < classes; c++) {
       Atomics.store(i32, classBase(layout, c) + kClassMaxWaitUs, 0);
       Atomics.store(i32, classBase(layout, c) + kClassMaxHoldUs, 0);
       for (let t = 0; t < layout.capacities.threads; t++) {

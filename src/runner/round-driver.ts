@@ -19,6 +19,7 @@ import {
   overlapIndex,
   wallClockMs,
 } from '../layout.js';
+import { droppedEdgeCount } from '../lockdep/edge-table.js';
 import { type LockOrderCycle, SharedLockOrderGraph } from '../lockdep/lock-order-graph.js';
 import { formatCircularDependency } from '../lockdep/reports.js';
 import { Barrier, defaultBarrierSpins } from '../primitives/barrier.js';
@@ -227,6 +228,12 @@ class VariantDriver {
       await new Promise((resolve) => setTimeout(resolve, 1));
     }
     this.drain(true);
+    const dropped = droppedEdgeCount(this.memory);
+    if (dropped > 0) {
+      this.errors.push(
+        `the lock-order edge table (${this.run_.capacities.edges} slots) was full: ${dropped} edge sightings not stored, so a cycle may have gone unseen`,
+      );
+    }
     return this.verdict();
   }
 

@@ -5,7 +5,7 @@
  */
 import { Piscina } from 'piscina';
 import { ConfigError, LimitError, ScenarioError } from '../errors.js';
-import { type Capacities, kDefaultCapacities, wallClockMs } from '../layout.js';
+import { type Capacities, kDefaultCapacities, kMaxEdgesLimit, kMaxLockClassesLimit, wallClockMs } from '../layout.js';
 import { compiledUrl } from './compiled-path.js';
 import { describeInWorker } from './describe.js';
 import { resolveScenarioUrl } from './load-scenario.js';
@@ -75,9 +75,17 @@ export function capacitiesFor(scenario: ScenarioDescription, threads: number): C
   if (slots > kMaxObjectSlots) {
     throw new LimitError(`scenario ${scenario.name} declares ${slots} object slots; the limit is ${kMaxObjectSlots}`);
   }
+  const classes = new Set(Object.values(objects.locks ?? {}).map((l) => l.class)).size;
+  if (classes > kMaxLockClassesLimit) {
+    throw new LimitError(`scenario ${scenario.name} declares ${classes} lock classes; the limit is ${kMaxLockClassesLimit} (lockdep's MAX_LOCKDEP_KEYS)`);
+  }
   return {
     ...kDefaultCapacities,
     threads: threads + 1,
+    classes: Math.max(1, classes),
+    // Room for many edges per class (open addressing wants a half-empty table), and for the names.
+    edges: Math.min(kMaxEdgesLimit, Math.max(kDefaultCapacities.edges, classes * 32)),
+    strings: Math.max(kDefaultCapacities.strings, 2 * classes + 1024),
     locks: Math.max(1, Object.keys(objects.locks ?? {}).length),
     refcounts: Math.max(1, Object.keys(objects.refcounts ?? {}).length),
     objects: Math.max(1, slots),

@@ -6,13 +6,7 @@
 import {
   type SharedMemory,
   LockKind,
-  edgeBase,
-  kEdgeGateMask,
-  kEdgeReady,
-  kEdgeSeq,
-  kHeaderEdgeSeq,
   kHeaderWordWaiters,
-  kMaxLockClasses,
   objectBase,
   kObjState,
   SchedState,
@@ -39,6 +33,7 @@ import { type SchedulePolicy, SchedulePoint, kFreeRunning } from '../primitives/
 import { StringTable } from '../primitives/string-table.js';
 import { LockTracker } from '../lockdep/lock-tracker.js';
 import { OsSchedule } from '../schedule/os-schedule.js';
+import { resetSharedLockOrderGraph } from '../lockdep/edge-table.js';
 import type {
   Lock,
   LockKindName,
@@ -88,17 +83,8 @@ export function defineWorld(memory: SharedMemory, strings: StringTable, ids: Wor
 
 /** Forgets every learned lock-order edge (between variants). */
 export function resetLockOrderGraph(memory: SharedMemory): void {
+  resetSharedLockOrderGraph(memory);
   const { i32, layout } = memory;
-  for (let from = 0; from < kMaxLockClasses; from++) {
-    for (let to = 0; to < kMaxLockClasses; to++) {
-      const edge = edgeBase(layout, from, to);
-      Atomics.store(i32, edge + kEdgeSeq, 0);
-      Atomics.store(i32, edge + kEdgeReady, 0);
-      // All ones: the first sighting's AND leaves exactly the classes it held.
-      Atomics.store(i32, edge + kEdgeGateMask, -1);
-    }
-  }
-  Atomics.store(i32, layout.header + kHeaderEdgeSeq, 0);
   for (let a = 0; a < layout.capacities.ops; a++) {
     for (let b = 0; b < layout.capacities.ops; b++) Atomics.store(i32, overlapIndex(layout, a, b), 0);
   }

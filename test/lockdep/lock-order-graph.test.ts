@@ -13,7 +13,7 @@ const D = 7;
 const G = 8;
 
 let nextSeq = 0;
-function edge(from: number, to: number, gateMask = 0, sites: Partial<OrderEdge> = {}): OrderEdge {
+function edge(from: number, to: number, gate: number[] = [], sites: Partial<OrderEdge> = {}): OrderEdge {
   return {
     from,
     to,
@@ -21,7 +21,7 @@ function edge(from: number, to: number, gateMask = 0, sites: Partial<OrderEdge> 
     toSite: `take_${to}`,
     thread: 0,
     round: 1,
-    gateMask,
+    gate,
     seq: nextSeq++,
     ...sites,
   };
@@ -56,11 +56,11 @@ describe('LockOrderGraph', () => {
 
   it('the 4-lock cycle of the group_lock / kvm->lock splat starts at group_lock', () => {
     const graph = new LockOrderGraph();
-    graph.addEdge(edge(GROUP, DEV_SET, 0, { fromSite: 'vfio_device_group_open', toSite: 'vfio_device_open' }));
-    graph.addEdge(edge(DEV_SET, GUESTS, 0, { toSite: 'vfio_ap_mdev_open_device' }));
-    graph.addEdge(edge(GUESTS, KVM, 0, { toSite: 'vfio_ap_mdev_open_device' }));
+    graph.addEdge(edge(GROUP, DEV_SET, [], { fromSite: 'vfio_device_group_open', toSite: 'vfio_device_open' }));
+    graph.addEdge(edge(DEV_SET, GUESTS, [], { toSite: 'vfio_ap_mdev_open_device' }));
+    graph.addEdge(edge(GUESTS, KVM, [], { toSite: 'vfio_ap_mdev_open_device' }));
     const cycle = expectCycle(
-      graph.addEdge(edge(KVM, GROUP, 0, { fromSite: 'kvm_device_release', toSite: 'vfio_file_set_kvm' })),
+      graph.addEdge(edge(KVM, GROUP, [], { fromSite: 'kvm_device_release', toSite: 'vfio_file_set_kvm' })),
     );
     expect(cycle.classes).toEqual([GROUP, DEV_SET, GUESTS, KVM]);
     expect(cycle.closing).toMatchObject({ from: KVM, to: GROUP, toSite: 'vfio_file_set_kvm' });
@@ -77,41 +77,41 @@ describe('LockOrderGraph', () => {
 
   it('orders protected by a common gate lock are not reported', () => {
     const graph = new LockOrderGraph();
-    expect(graph.addEdge(edge(A, B, 1 << G))).toBeNull();
-    expect(graph.addEdge(edge(B, A, 1 << G))).toBeNull();
+    expect(graph.addEdge(edge(A, B, [G]))).toBeNull();
+    expect(graph.addEdge(edge(B, A, [G]))).toBeNull();
     expect(graph.edges()).toHaveLength(2);
   });
 
   it('a gated order is reported once updateGate shrinks one gate to 0', () => {
     const graph = new LockOrderGraph();
-    graph.addEdge(edge(A, B, 1 << G));
-    graph.addEdge(edge(B, A, 1 << G));
-    const cycle = expectCycle(graph.updateGate(A, B, 0));
+    graph.addEdge(edge(A, B, [G]));
+    graph.addEdge(edge(B, A, [G]));
+    const cycle = expectCycle(graph.updateGate(A, B, []));
     expect(cycle.classes).toEqual([B, A]);
-    expect(cycle.closing).toMatchObject({ from: A, to: B, gateMask: 0 });
-    expect(graph.updateGate(A, B, 0)).toBeNull();
+    expect(cycle.closing).toMatchObject({ from: A, to: B, gate: [] });
+    expect(graph.updateGate(A, B, [])).toBeNull();
   });
 
   it('a gate mask never grows back', () => {
     const graph = new LockOrderGraph();
-    graph.addEdge(edge(A, B, (1 << G) | (1 << C)));
-    expect(graph.updateGate(A, B, 1 << G)).toBeNull();
-    graph.updateGate(A, B, -1);
-    expect(graph.gateOf(A, B)).toBe(1 << G);
+    graph.addEdge(edge(A, B, [G, C]));
+    expect(graph.updateGate(A, B, [G])).toBeNull();
+    graph.updateGate(A, B, [A, C, D, G]);
+    expect(graph.gateOf(A, B)).toEqual([G]);
   });
 
   it('different gates on the two halves do not protect the cycle', () => {
     const graph = new LockOrderGraph();
-    graph.addEdge(edge(A, B, 1 << G));
-    expect(expectCycle(graph.addEdge(edge(B, A, 1 << C))).classes).toEqual([A, B]);
+    graph.addEdge(edge(A, B, [G]));
+    expect(expectCycle(graph.addEdge(edge(B, A, [C]))).classes).toEqual([A, B]);
   });
 
   it('a gated short cycle is passed over for an ungated longer one', () => {
     const graph = new LockOrderGraph();
-    graph.addEdge(edge(A, D, 1 << G));
+    graph.addEdge(edge(A, D, [G]));
     graph.addEdge(edge(A, B));
     graph.addEdge(edge(B, D));
-    expect(expectCycle(graph.addEdge(edge(D, A, 1 << G))).classes).toEqual([A, B, D]);
+    expect(expectCycle(graph.addEdge(edge(D, A, [G]))).classes).toEqual([A, B, D]);
   });
 
   it('each distinct cycle is reported once, while a cycle over other classes still is', () => {
@@ -126,9 +126,9 @@ describe('LockOrderGraph', () => {
 
   it('a gate update does not report a cycle again', () => {
     const graph = new LockOrderGraph();
-    graph.addEdge(edge(A, B, 1 << G));
+    graph.addEdge(edge(A, B, [G]));
     expectCycle(graph.addEdge(edge(B, A)));
-    expect(graph.updateGate(A, B, 0)).toBeNull();
+    expect(graph.updateGate(A, B, [])).toBeNull();
   });
 
   it('reset forgets edges and reported cycles', () => {
@@ -147,8 +147,9 @@ describe('LockOrderGraph', () => {
     expect(graph.edges()).toEqual([]);
   });
 
-  it('a class outside 0..31 is refused with its value', () => {
-    expect(() => new LockOrderGraph().addEdge(edge(32, A))).toThrow(/32/);
+  it('a class at or past the class limit is refused with its value', () => {
+    expect(() => new LockOrderGraph().addEdge(edge(8192, A))).toThrow(/8192/);
+    expect(() => new LockOrderGraph(1024).addEdge(edge(A, 1024))).toThrow(/1024 is outside 0\.\.1023/);
   });
 
   it('a dense graph whose cycles are all gated answers without a cycle', () => {
@@ -157,10 +158,52 @@ describe('LockOrderGraph', () => {
     let cycles = 0;
     for (let from = 0; from < classes; from++) {
       for (let to = 0; to < classes; to++) {
-        if (from !== to && graph.addEdge(edge(from, to, 1 << 20)) !== null) cycles++;
+        if (from !== to && graph.addEdge(edge(from, to, [20])) !== null) cycles++;
       }
     }
     expect(cycles).toBe(0);
     expect(graph.edges()).toHaveLength(classes * (classes - 1));
+  });
+
+  it('a ring of 40 classes with ids past 31 gives exactly one cycle over all 40, when its last edge closes it', () => {
+    const graph = new LockOrderGraph(1024);
+    const ring = Array.from({ length: 40 }, (_, i) => 1000 - 23 * i);
+    for (let i = 0; i < 39; i++) expect(graph.addEdge(edge(ring[i] ?? 0, ring[i + 1] ?? 0))).toBeNull();
+    const cycle = expectCycle(graph.addEdge(edge(ring[39] ?? 0, ring[0] ?? 0)));
+    expect(cycle.classes).toEqual(ring);
+    expect(cycle.edges).toHaveLength(40);
+    expect(cycle.closing).toMatchObject({ from: ring[39], to: ring[0] });
+    expect(graph.addEdge(edge(ring[39] ?? 0, ring[0] ?? 0))).toBeNull();
+  });
+
+  it('a ring through 8192 classes is found without overflowing the stack', () => {
+    const graph = new LockOrderGraph();
+    for (let c = 0; c < 8191; c++) expect(graph.addEdge(edge(c, c + 1))).toBeNull();
+    expect(expectCycle(graph.addEdge(edge(8191, 0))).classes).toHaveLength(8192);
+  });
+
+  it('a gate class with an id past 31 protects the cycle until one sighting is seen without it', () => {
+    const graph = new LockOrderGraph(8192);
+    const [x, y, gate] = [4000, 7000, 8191];
+    expect(graph.addEdge(edge(x, y, [gate, 33]))).toBeNull();
+    expect(graph.addEdge(edge(y, x, [gate]))).toBeNull();
+    expect(graph.updateGate(x, y, [gate, 40])).toBeNull();
+    expect(graph.gateOf(x, y)).toEqual([gate]);
+    expect(expectCycle(graph.updateGate(y, x, [33])).classes).toEqual([x, y]);
+  });
+
+  it('gates are sets: order and duplicates in a sighting do not matter', () => {
+    const graph = new LockOrderGraph();
+    graph.addEdge(edge(A, B, [900, G, 900, 64]));
+    expect(graph.gateOf(A, B)).toEqual([G, 64, 900]);
+    expect(graph.updateGate(A, B, [900, 64, 64])).toBeNull();
+    expect(graph.gateOf(A, B)).toEqual([64, 900]);
+  });
+
+  it('a 3-cycle gated on one edge only by a class the others lack is reported', () => {
+    const graph = new LockOrderGraph();
+    graph.addEdge(edge(100, 200, [300]));
+    graph.addEdge(edge(200, 250, [300]));
+    expect(expectCycle(graph.addEdge(edge(250, 100))).classes).toEqual([100, 200, 250]);
   });
 });

@@ -23,7 +23,7 @@ const names: ReportNames = {
 const [GROUP, DEV_SET, GUESTS, KVM] = [0, 1, 2, 3];
 
 function edge(from: number, to: number, fromSite: string, toSite: string, seq: number): OrderEdge {
-  return { from, to, fromSite, toSite, thread: seq === 3 ? 1 : 0, round: 1, gateMask: 0, seq };
+  return { from, to, fromSite, toSite, thread: seq === 3 ? 1 : 0, round: 1, gate: [], seq };
 }
 
 function splatCycle(): LockOrderCycle {

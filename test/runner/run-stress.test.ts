@@ -139,6 +139,17 @@ describe('runner on real threads', () => {
     expect(finding(v, 'bad-unlock').locks).toEqual(['lock_B']);
   });
 
+  it('a scenario past the old fixed capacities (40 classes, 200 words, 100 slots, 40 refcounts) shows exactly its one 40-class cycle', async () => {
+    const ring = compiledPath('test/fixtures/scenarios/big-ring.js');
+    const v = only(await runStress(options({ scenario: ring, rounds: 30, threads: 4 })));
+    expect(v.errors).toEqual([]);
+    expect(v.findings.map((f) => f.kind)).toEqual(['lock-order-cycle']);
+    const cycle = v.findings[0]?.locks ?? [];
+    expect(cycle).toHaveLength(40);
+    expect(new Set(cycle)).toEqual(new Set(Array.from({ length: 40 }, (_, i) => `ring_class_${i}`)));
+    expect(v.pass).toBe(true);
+  });
+
   it('stop-on-first ends a variant at its first finding', async () => {
     const v = only(await runStress(options({ scenario: abba, rounds: 50, stopOnFirst: true })));
     expect(v.stoppedBy).toBe('first-finding');

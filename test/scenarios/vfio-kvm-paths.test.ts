@@ -5,7 +5,7 @@
  * one-thread plan running to its end. Races are the stress runner's job, not these tests'.
  */
 import { describe, expect, it } from 'vitest';
-import { edgeBase, kEdgeSeq } from '../../src/layout.js';
+import { findEdge } from '../../src/lockdep/edge-table.js';
 import { classCount, classNameOf } from '../../src/primitives/lock-table.js';
 import type { RawFinding } from '../../src/primitives/finding-log.js';
 import type { FindingKind } from '../../src/finding-kinds.js';
@@ -61,7 +61,7 @@ function learnedEdges(world: InProcessWorld): Set<string> {
   const n = classCount(memory);
   for (let a = 0; a < n; a++) {
     for (let b = 0; b < n; b++) {
-      if (Atomics.load(memory.i32, edgeBase(memory.layout, a, b) + kEdgeSeq) !== 0) {
+      if (findEdge(memory, a, b) >= 0) {
         edges.add(`${classNameOf(memory, strings, a)} -> ${classNameOf(memory, strings, b)}`);
       }
     }
