@@ -326,6 +326,10 @@ export const kSchedDiverged = 3;
 export const kSchedPreemptions = 4;
 /** Decisions of the last finished round (not reset between rounds): PCT's estimate of k. */
 export const kSchedLastSteps = 5;
+/** Exhaustive exploration: the round whose plan is being explored (the plan is drawn from it). */
+export const kSchedPlanRound = 6;
+/** Exhaustive exploration: decisions forced at the start of this round (the prefix region). */
+export const kSchedPrefixLength = 7;
 export const kSchedHeaderWords = 8;
 /** Per-thread: a {@link SchedState}, and the word a waiting thread waits on and the value it saw. */
 export const kSchedState = 0;
@@ -371,6 +375,7 @@ export interface Layout {
   readonly schedule: number;
   readonly scheduleThreads: number;
   readonly scheduleSteps: number;
+  readonly schedulePrefix: number;
   /** Byte offset of the string bytes (after all word regions). */
   readonly stringBytesOffset: number;
   readonly totalBytes: number;
@@ -401,6 +406,7 @@ export function computeLayout(requested: Capacities): Layout {
   const schedule = take(kSchedHeaderWords);
   const scheduleThreads = take(capacities.threads * kSchedThreadWords);
   const scheduleSteps = take(capacities.scheduleSteps * kStepWords);
+  const schedulePrefix = take(capacities.scheduleSteps);
   const stringBytesOffset = next * 4;
   const totalBytes = stringBytesOffset + capacities.stringBytes;
   return {
@@ -421,6 +427,7 @@ export function computeLayout(requested: Capacities): Layout {
     schedule,
     scheduleThreads,
     scheduleSteps,
+    schedulePrefix,
     stringBytesOffset,
     totalBytes: totalBytes + ((8 - (totalBytes % 8)) % 8),
   };

@@ -42,6 +42,8 @@ export interface VariantDocument {
   findings: FindingDocument[];
   lockStats: Array<{ lock: string; acquisitions: number; contentions: number; maxWaitUs: number; maxHoldUs: number }>;
   coverage: { pairsOverlapped: number; pairsPossible: number; overlapped: string[] };
+  /** `--schedule exhaustive`: schedules run, the plans explored, and whether it was complete; else null. */
+  exploration?: { preemptions: number; schedules: number; plans: string[]; complete: boolean } | null;
   /** The seed this variant ran with (runs with `--seeds K` run a variant once per seed). */
   seed: number;
 }

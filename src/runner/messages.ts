@@ -71,8 +71,11 @@ export interface VariantTask {
 /** The schedule policy of a variant's threads. */
 export interface ScheduleConfig {
   /** `os`: free running with seeded jitter; otherwise one thread at a time, chosen by the mode. */
-  mode: 'os' | 'random' | 'pct' | 'replay';
+  mode: 'os' | 'random' | 'pct' | 'exhaustive' | 'replay';
   pctDepth: number;
+  /** Exhaustive: the preemption bound, and how many rounds' plans to explore. */
+  preemptions: number;
+  plans: number;
   /** `replay`: the decisions to follow, step by step. */
   decisions: number[];
 }
@@ -85,6 +88,21 @@ export interface RoundChecks {
   round: number;
   checks: Finding[];
   decisions: number[] | null;
+  /** The round the plan was drawn from (the round itself, except under exhaustive exploration). */
+  planRound: number;
+  /** Exhaustive exploration so far. */
+  exploration: ExplorationStatus | null;
+}
+
+/** Where a bounded exhaustive exploration stands (src/runner/exploration.ts). */
+export interface ExplorationStatus {
+  preemptions: number;
+  /** Schedules run to their end or to a finding, over every plan. */
+  schedules: number;
+  /** The distinct plans explored, each as `thread 0: A, B | thread 1: C`. */
+  plans: string[];
+  /** Every schedule of every plan within the bound was run. */
+  complete: boolean;
 }
 
 export type WorkerTask = WarmUpTask | VariantTask;

@@ -8,7 +8,7 @@ import { ConfigError } from '../errors.js';
 import { type ShardSpec, parseShard } from './shard.js';
 
 /** Values of `--schedule`. */
-export const kScheduleModes = ['os', 'random', 'pct'] as const;
+export const kScheduleModes = ['os', 'random', 'pct', 'exhaustive'] as const;
 export type ScheduleMode = (typeof kScheduleModes)[number];
 
 function parseScheduleMode(what: string, text: string): ScheduleMode {
@@ -59,6 +59,10 @@ export interface ResolvedStressOptions {
   pctDepth: number;
   /** A replay token from a report: run exactly that round again. `LOCKSTRESS_REPLAY`, `--replay`. */
   replay: string;
+  /** Exhaustive: the preemption bound K. `LOCKSTRESS_PREEMPTIONS`, `--preemptions`. */
+  preemptions: number;
+  /** Exhaustive: how many rounds' plans are explored (distinct ones). `LOCKSTRESS_PLANS`, `--plans`. */
+  plans: number;
   /** Also write a JUnit XML report to this file ('' = none). `LOCKSTRESS_JUNIT`, `--junit`. */
   junit: string;
   /**
@@ -96,8 +100,10 @@ export const kDefaultStressOptions: Readonly<Omit<ResolvedStressOptions, 'seed'>
   json: false,
   jitter: true,
   schedule: 'os',
-  pctDepth: 3,
+  pctDepth: 5,
   replay: '',
+  preemptions: 2,
+  plans: 16,
   junit: '',
   shard: null,
   seeds: 1,
@@ -106,12 +112,20 @@ export const kDefaultStressOptions: Readonly<Omit<ResolvedStressOptions, 'seed'>
   origins: { variants: '--variant', scenario: '--scenario', junit: '--junit', replay: '--replay' },
 };
 
+/**
+ * An exhaustive exploration runs until it is complete; its time budget (unless one is given) is
+ * this cap, not the 1.5 s of a stress variant.
+ */
+export const kExhaustiveDurationMs = 120_000;
+
 export function resolveStressOptions(options: StressOptions): ResolvedStressOptions {
-  return {
+  const resolved = {
     ...kDefaultStressOptions,
     seed: (Math.random() * 2 ** 32) >>> 0,
     ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
   } as ResolvedStressOptions;
+  if (resolved.schedule === 'exhaustive' && options.durationMs === undefined) resolved.durationMs = kExhaustiveDurationMs;
+  return resolved;
 }
 
 /** Parses a whole number in [min, max]; `what` names the variable or flag in the error. */
@@ -142,6 +156,8 @@ const kLimits = {
   hangMs: [10, 600_000],
   seeds: [1, 10_000],
   pctDepth: [1, 64],
+  preemptions: [0, 64],
+  plans: [1, 100_000],
 } as const;
 
 /** Reads the `LOCKSTRESS_*` variables. Unset or empty variables are left out. */
@@ -163,6 +179,8 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): StressOptions {
   int('LOCKSTRESS_MIN_ROUNDS', 'minRounds');
   int('LOCKSTRESS_SEEDS', 'seeds');
   int('LOCKSTRESS_PCT_DEPTH', 'pctDepth');
+  int('LOCKSTRESS_PREEMPTIONS', 'preemptions');
+  int('LOCKSTRESS_PLANS', 'plans');
   const schedule = get('LOCKSTRESS_SCHEDULE');
   if (schedule !== undefined) out.schedule = parseScheduleMode('LOCKSTRESS_SCHEDULE', schedule);
   const replay = get('LOCKSTRESS_REPLAY');
@@ -253,6 +271,12 @@ export function optionsFromArgs(args: readonly string[]): StressOptions {
       case '--pct-depth':
         out.pctDepth = parseInteger(name, value(), ...kLimits.pctDepth);
         break;
+      case '--preemptions':
+        out.preemptions = parseInteger(name, value(), ...kLimits.preemptions);
+        break;
+      case '--plans':
+        out.plans = parseInteger(name, value(), ...kLimits.plans);
+        break;
       case '--replay':
         out.replay = value();
         break;
@@ -329,9 +353,13 @@ flags (each mirrors an environment variable; flags win):
   --until-expected    stop a variant once it showed what it expects LOCKSTRESS_UNTIL_EXPECTED=1
   --json              one JSON document on stdout                LOCKSTRESS_JSON=1
   --schedule MODE     os: the OS interleaves (jitter widens      LOCKSTRESS_SCHEDULE   (default os)
-                      races); random or pct: one thread runs at a
-                      time and a seeded policy picks it (replayable)
-  --pct-depth D       PCT's bug depth (D-1 change points)         LOCKSTRESS_PCT_DEPTH  (default 3)
+                      races); random, pct or exhaustive: one thread
+                      runs at a time and the policy picks it (replayable)
+  --pct-depth D       PCT's bug depth (D-1 change points)         LOCKSTRESS_PCT_DEPTH  (default 5)
+                      exhaustive: every schedule with at most K
+                      preemptions of the plans of P rounds
+  --preemptions K     exhaustive: the preemption bound           LOCKSTRESS_PREEMPTIONS (default 2)
+  --plans P           exhaustive: plans of rounds 1..P (distinct) LOCKSTRESS_PLANS     (default 16)
   --replay TOKEN      run exactly the round a report's replay     LOCKSTRESS_REPLAY
                       token names, with its scheduling decisions
   --junit FILE        also write JUnit XML, one testcase/variant  LOCKSTRESS_JUNIT

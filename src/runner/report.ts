@@ -5,6 +5,7 @@
 import { formatBadUnlock, formatLockNotHeld, formatRecursiveLocking, formatSleepInAtomic } from '../lockdep/reports.js';
 import type { Finding } from './findings.js';
 import type { StressRun } from './run-stress.js';
+import type { ExplorationStatus } from './messages.js';
 import { type VariantVerdict, formatExpectation } from './verdict.js';
 
 export function formatRunHeader(run: Pick<StressRun, 'scenario' | 'threads' | 'seed'>, durationMs: number): string {
@@ -47,6 +48,7 @@ export function formatVariantDetails(v: VariantVerdict): string {
     `   expected ${formatExpectation(v.expect)}; seen ${seenText(v)}; ${statusWord(v)}${v.note === '' ? '' : ` (${v.note})`}; ${v.rounds} rounds in ${v.durationMs} ms (stopped by ${v.stoppedBy}); ${v.abortedRounds} rounds torn down${v.firstDeadlockMs === null ? '' : `; first deadlock after ${v.firstDeadlockMs} ms`}`,
   );
   out.push(`   overlap coverage: ${v.coverage.pairsOverlapped}/${v.coverage.pairsPossible} operation pairs seen running together`);
+  if (v.exploration !== null) out.push(...formatExploration(v.exploration, v.durationMs, v.seen.length === 0));
   for (const error of v.errors) out.push(`   ERROR: ${error}`);
   for (const summary of v.findings) {
     out.push('');
@@ -59,6 +61,13 @@ export function formatVariantDetails(v: VariantVerdict): string {
     out.push(indent(formatLockStats(v)));
   }
   return out.join('\n');
+}
+
+/** The bounded exhaustive exploration of a variant: how many schedules, of which plans, complete or not. */
+export function formatExploration(e: ExplorationStatus, durationMs: number, clean: boolean): string[] {
+  const what = `${e.schedules} schedules with at most ${e.preemptions} preemption${e.preemptions === 1 ? '' : 's'} of ${e.plans.length} plan${e.plans.length === 1 ? '' : 's'}, in ${(durationMs / 1000).toFixed(1)} s`;
+  const verdict = !e.complete ? 'INCOMPLETE (the time budget ended first: raise --duration-ms)' : clean ? 'complete: all explored, clean' : 'complete';
+  return [`   exhaustive: ${what}; ${verdict}`, ...e.plans.map((p, i) => `     plan ${i + 1}: ${p}`)];
 }
 
 /** How to see a finding again: its replay command, or why there is none. */
@@ -184,6 +193,7 @@ export function toJson(run: StressRun): unknown {
         maxHoldUs: s.maxHoldUs,
       })),
       coverage: v.coverage,
+      exploration: v.exploration,
     })),
     ok: run.ok,
   };

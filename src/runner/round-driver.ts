@@ -16,6 +16,8 @@ import {
   kHeaderDone,
   kHeaderRound,
   kHeaderStop,
+  kSchedPlanRound,
+  kSchedStall,
   overlapIndex,
   wallClockMs,
 } from '../layout.js';
@@ -28,7 +30,15 @@ import { LockTable, readClassStats } from '../primitives/lock-table.js';
 import { StringTable } from '../primitives/string-table.js';
 import { type WorldIds, assignIds, defineWorld, resetRoundState } from '../scenarios/world.js';
 import { type Finding, decodeRawFinding } from './findings.js';
-import type { RoundChecks, ScheduleConfig, ScenarioDescription, ScenarioFailure, VariantTask, VariantTaskResult } from './messages.js';
+import type {
+  ExplorationStatus,
+  RoundChecks,
+  ScenarioDescription,
+  ScenarioFailure,
+  ScheduleConfig,
+  VariantTask,
+  VariantTaskResult,
+} from './messages.js';
 import { type Names, createNames } from './names.js';
 import type { ResolvedStressOptions } from './options.js';
 import { kCooperativeAbortMs, kWatchdogPollMs, releaseParked, signalAbort, waitParked } from './supervisor.js';
@@ -117,8 +127,10 @@ class VariantDriver {
   /** The first round's number: 1, or the replayed round. */
   private readonly firstRound: number;
   private readonly schedule: ScheduleConfig;
-  /** Decisions of the controlled rounds that found something, by round. */
-  private readonly decisionsByRound = new Map<number, number[]>();
+  /** Decisions of controlled rounds (and the round each drew its plan from), by round. */
+  private readonly decisionsByRound = new Map<number, { decisions: number[]; planRound: number }>();
+  /** Where an exhaustive exploration stands (thread 0 posts it). */
+  private exploration: ExplorationStatus | null = null;
 
   constructor(private readonly run_: VariantRun) {
     const { options, capacities } = run_;
@@ -136,10 +148,9 @@ class VariantDriver {
     this.threadIndexes = Array.from({ length: options.threads }, (_, t) => t);
     const replay = run_.replay;
     this.firstRound = replay?.round ?? 1;
+    const common = { pctDepth: options.pctDepth, preemptions: options.preemptions, plans: options.plans };
     this.schedule =
-      replay !== null
-        ? { mode: 'replay', pctDepth: options.pctDepth, decisions: replay.decisions }
-        : { mode: options.schedule, pctDepth: options.pctDepth, decisions: [] };
+      replay !== null ? { mode: 'replay', ...common, decisions: replay.decisions } : { mode: options.schedule, ...common, decisions: [] };
   }
 
   /** The last round this variant may run (0 = no limit). */
@@ -189,9 +200,13 @@ class VariantDriver {
       }
       this.requestStopIfDue(now);
 
-      const alarm = this.watchdog.poll();
+      const stalled = this.schedule.mode !== 'os' && Atomics.load(i32, layout.schedule + kSchedStall) !== 0;
+      const alarm = stalled ? this.watchdog.pollStalled() : this.watchdog.poll();
       if (alarm !== null) {
-        if (this.schedule.mode !== 'os') this.decisionsByRound.set(round, roundDecisions(this.memory));
+        if (this.schedule.mode !== 'os') {
+          const planRound = this.schedule.mode === 'exhaustive' ? Atomics.load(i32, layout.schedule + kSchedPlanRound) : round;
+          this.decisionsByRound.set(round, { decisions: roundDecisions(this.memory), planRound });
+        }
         const finding = alarmToFinding(alarm, round, this.names, this.schedule.mode !== 'os');
         this.collector.add(finding);
         if (finding.kind === 'deadlock' && this.firstDeadlockMs === null) this.firstDeadlockMs = Math.round(now - this.started);
@@ -248,7 +263,8 @@ class VariantDriver {
       const channel = new MessageChannel();
       channel.port1.on('message', (message: RoundChecks) => {
         entry.received++;
-        if (message.decisions !== null) this.decisionsByRound.set(message.round, message.decisions);
+        if (message.decisions !== null) this.decisionsByRound.set(message.round, { decisions: message.decisions, planRound: message.planRound });
+        if (message.exploration !== null) this.exploration = message.exploration;
         for (const check of message.checks) this.collector.add(check);
       });
       channel.port1.unref();
@@ -402,16 +418,16 @@ class VariantDriver {
     if (this.schedule.mode === 'os') return summaries;
     const { options, variant } = this.run_;
     return summaries.map((summary) => {
-      const decisions = this.decisionsByRound.get(summary.first.round);
-      if (decisions === undefined) return summary;
+      const recorded = this.decisionsByRound.get(summary.first.round);
+      if (recorded === undefined) return summary;
       const replay = encodeReplayToken({
         scenario: this.run_.scenarioInput,
         variant: variant.name,
         threads: options.threads,
         seed: options.seed,
-        round: summary.first.round,
+        round: recorded.planRound,
         policy: this.run_.replay?.policy ?? options.schedule,
-        decisions,
+        decisions: recorded.decisions,
       });
       return { ...summary, first: { ...summary.first, replay } };
     });
@@ -433,6 +449,7 @@ class VariantDriver {
       errors: failures,
       threads: options.threads,
       minThreads: variant.minThreads,
+      complete: this.schedule.mode === 'exhaustive' ? (this.exploration?.complete ?? false) : null,
     });
     const ran = new Set(this.tasks.flatMap((t) => t.ops));
     const durationMs = Math.round(wallClockMs() - this.started);
@@ -447,7 +464,9 @@ class VariantDriver {
       status,
       note:
         status === 'inconclusive'
-          ? `${rounds} rounds, fewer than ${minRounds}`
+          ? this.schedule.mode === 'exhaustive'
+            ? `exploration cut short after ${this.exploration?.schedules ?? 0} schedules`
+            : `${rounds} rounds, fewer than ${minRounds}`
           : status === 'skipped'
             ? `needs ${variant.minThreads} threads`
             : '',
@@ -462,6 +481,7 @@ class VariantDriver {
       firstDeadlockMs: this.firstDeadlockMs,
       stoppedBy,
       errors: this.errors.slice(0, 5),
+      exploration: this.exploration,
     };
     return { verdict, failure: this.failure };
   }

@@ -15,6 +15,7 @@ import {
   kHeaderBarrierPhase,
   kHeaderRelease,
   kLockState,
+  kSchedTurn,
   kThreadParked,
   lockBase,
   threadBase,
@@ -35,6 +36,8 @@ export function signalAbort(memory: SharedMemory, ids: WorldIds): void {
   for (const { id } of ids.locks.values()) Atomics.notify(i32, lockBase(layout, id) + kLockState);
   for (const index of ids.words.values()) Atomics.notify(i32, wordIndex(layout, index));
   Atomics.notify(i32, layout.header + kHeaderBarrierPhase);
+  // Threads of a controlled round that wait for their turn sleep on the turn word.
+  Atomics.notify(i32, layout.schedule + kSchedTurn);
 }
 
 /** Whether `thread` is parked for the current release generation. */

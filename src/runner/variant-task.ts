@@ -23,6 +23,7 @@ import {
   kHeaderDone,
   kHeaderRelease,
   kSchedLastSteps,
+  kSchedPlanRound,
   kSchedSteps,
   kHeaderRound,
   kHeaderStop,
@@ -42,7 +43,8 @@ import { checkRound } from './arbiter.js';
 import { planProblem } from './describe.js';
 import { loadScenarioModule } from './load-scenario.js';
 import type { RoundChecks, ScenarioFailure, VariantTask, VariantTaskResult, WarmUpTask, WorkerTask } from './messages.js';
-import { type Chooser, pctChooser, randomChooser, replayChooser } from '../schedule/choosers.js';
+import { type Chooser, pctChooser, prefixChooser, randomChooser, replayChooser } from '../schedule/choosers.js';
+import { Exploration } from './exploration.js';
 import { ControlledSchedule } from '../schedule/controlled-schedule.js';
 import { roundDecisions } from '../schedule/step-log.js';
 import { locateError } from './scenario-failure.js';
@@ -95,6 +97,7 @@ async function threadState(task: VariantTask): Promise<ThreadState> {
 function chooserFor(task: VariantTask, memory: SharedMemory, round: number): Chooser {
   const { mode, pctDepth, decisions } = task.schedule;
   if (mode === 'random') return randomChooser(task.seed, round);
+  if (mode === 'exhaustive') return prefixChooser(memory);
   if (mode === 'pct') {
     const lastSteps = Atomics.load(memory.i32, memory.layout.schedule + kSchedLastSteps);
     return pctChooser(memory, task.seed, round, task.threads, pctDepth, lastSteps > 0 ? lastSteps : kPctFirstEstimate);
@@ -142,11 +145,31 @@ export async function runVariantTask(task: VariantTask): Promise<VariantTaskResu
     };
     const done = (): boolean => Atomics.load(i32, layout.header + kHeaderDone) !== 0;
     const plan = variant.plan ?? scenario.plan;
+    const exhaustive = task.schedule.mode === 'exhaustive';
+    // The plan of a round comes from the seed and the round; exhaustive exploration stays on one
+    // plan round for many executions (kSchedPlanRound).
+    const planRound = (round: number): number => (exhaustive ? Atomics.load(i32, layout.schedule + kSchedPlanRound) : round);
+    const exploration =
+      exhaustive && thread === 0
+        ? new Exploration(memory, task.schedule.preemptions, task.schedule.plans, (r) => plan(createRng(deriveSeed(task.seed, r)), task.threads, r))
+        : null;
     let needsSetup = !task.joinParked;
     if (task.joinParked && park(s, thread)) return { status: 'done', thread, ops: [...ran], posted };
 
     for (;;) {
       try {
+        if (thread === 0 && needsSetup && world.schedule.controlled) {
+          // The last round's steps were read (replay token, exploration): start a new log.
+          enter(ThreadStep.Plan, 'plan()');
+          if (exploration !== null && !exploration.prepare()) {
+            Atomics.store(i32, layout.header + kHeaderDone, 1);
+            needsSetup = false;
+            task.port?.postMessage({ round: Atomics.load(i32, layout.header + kHeaderRound), checks: [], decisions: null, planRound: 0, exploration: exploration.status() } satisfies RoundChecks);
+            posted++;
+          } else if (exploration === null) {
+            Atomics.store(i32, layout.schedule + kSchedSteps, 0);
+          }
+        }
         if (thread === 0 && needsSetup) {
           enter(ThreadStep.Setup, 'setup');
           (variant.setup ?? scenario.setup)?.(world.ctx);
@@ -159,8 +182,9 @@ export async function runVariantTask(task: VariantTask): Promise<VariantTaskResu
         const round = Atomics.load(i32, layout.header + kHeaderRound);
 
         enter(ThreadStep.Plan, 'plan()');
-        const lists = plan(createRng(deriveSeed(task.seed, round)), task.threads, round);
-        const problem = planProblem(lists, task.threads, round, task.opNames);
+        const drawnFrom = planRound(round);
+        const lists = plan(createRng(deriveSeed(task.seed, drawnFrom)), task.threads, drawnFrom);
+        const problem = planProblem(lists, task.threads, drawnFrom, task.opNames);
         if (problem !== null) throw new ScenarioError(problem);
         const ops = lists[thread] ?? [];
         world.startRound(round);
@@ -186,7 +210,7 @@ export async function runVariantTask(task: VariantTask): Promise<VariantTaskResu
           // found there, from the edges, and its first round needs its replay token too.
           if ((checks.length > 0 || world.schedule.controlled) && task.port !== undefined) {
             const decisions = world.schedule.controlled ? roundDecisions(memory) : null;
-            const message: RoundChecks = { round, checks, decisions };
+            const message: RoundChecks = { round, checks, decisions, planRound: drawnFrom, exploration: exploration?.status() ?? null };
             task.port.postMessage(message);
             posted++;
           }

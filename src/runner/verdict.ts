@@ -6,6 +6,7 @@ import type { FindingKind } from '../finding-kinds.js';
 import type { LockClassStats } from '../primitives/lock-table.js';
 import type { Expectation } from '../scenarios/contract.js';
 import type { Finding } from './findings.js';
+import type { ExplorationStatus } from './messages.js';
 
 export interface FindingSummary {
   kind: FindingKind;
@@ -75,6 +76,8 @@ export interface VariantVerdict {
   stoppedBy: StopReason;
   /** Scenario or tool errors (an operation threw): the variant cannot pass. */
   errors: string[];
+  /** `--schedule exhaustive`: schedules run, plans explored, and whether it was complete. */
+  exploration: ExplorationStatus | null;
 }
 
 /** Whether the seen kinds satisfy the expectation, as written: 'clean' means no finding at all. */
@@ -95,6 +98,8 @@ export interface StatusInputs {
   /** Threads of the run, and the fewest the variant needs to show its expectation. */
   threads: number;
   minThreads: number;
+  /** Exhaustive exploration: whether every schedule within the bound was run (else null). */
+  complete?: boolean | null;
 }
 
 /**
@@ -104,7 +109,8 @@ export interface StatusInputs {
  * interrupted variant is `interrupted`; a broken variant that showed every kind it expects passes
  * (extra kinds are allowed: a bug often shows more than one face); a clean variant passes only
  * after at least `minRounds` rounds; anything else is `inconclusive` below `minRounds` rounds and
- * `fail` at or above it.
+ * `fail` at or above it. An exhaustive exploration replaces the round count: complete, it decides
+ * (clean passes, a missing expected kind fails); cut short, it is `inconclusive`.
  */
 export function decideStatus(i: StatusInputs): VerdictStatus {
   if (i.errors > 0) return 'fail';
@@ -113,6 +119,9 @@ export function decideStatus(i: StatusInputs): VerdictStatus {
   if (i.stoppedBy === 'interrupted') return 'interrupted';
   const enough = i.rounds >= i.minRounds;
   if (i.expect !== 'clean' && expectationMet(i.expect, i.seen)) return 'pass';
+  // A bounded proof: clean over every schedule is a pass however few they were; cut short, it proves nothing.
+  if (i.complete === true) return i.expect === 'clean' ? 'pass' : 'fail';
+  if (i.complete === false) return 'inconclusive';
   return enough ? (i.expect === 'clean' ? 'pass' : 'fail') : 'inconclusive';
 }
 

@@ -46,6 +46,18 @@ export class Watchdog {
     return Atomics.load(this.memory.i32, threadBase(this.memory.layout, thread) + kThreadCurrentOp) - 1;
   }
 
+  /**
+   * One snapshot, taken as final: for a controlled round that has stalled (kSchedStall), where no
+   * thread can move any more, so a second snapshot would only repeat the first.
+   */
+  pollStalled(): WatchdogAlarm | null {
+    const states = readWaitStates(this.memory, this.strings, this.threads);
+    const nowUs = this.memory.nowUs();
+    const cycle = findWaitCycles(states)[0];
+    if (cycle !== undefined) return { kind: 'deadlock', cycle, states, nowUs };
+    return states.some((s) => s.waitingFor !== null) ? { kind: 'stuck', states, nowUs } : null;
+  }
+
   /** Forgets unconfirmed candidates (at the start of a round). */
   reset(): void {
     this.candidate = null;

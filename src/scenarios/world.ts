@@ -14,7 +14,6 @@ import {
   kSchedPreemptions,
   kSchedState,
   kSchedStall,
-  kSchedSteps,
   kSchedThreadWords,
   kSchedTurn,
   overlapIndex,
@@ -107,13 +106,15 @@ export function resetRoundState(memory: SharedMemory, strings: StringTable, ids:
 }
 
 /**
- * Forgets the controlled schedule's round: turn, steps, stall, priorities; every thread starts
+ * Forgets the controlled schedule's round: turn, stall, priorities; every thread starts
  * the next round Runnable. (Here, where no thread runs, and not by each thread as it arrives:
  * thread 0 resets between rounds while the others already wait at the start barrier.)
  */
 function resetScheduleRegion(memory: SharedMemory, threads: number[]): void {
   const { i32, layout } = memory;
-  for (const word of [kSchedTurn, kSchedSteps, kSchedStall, kSchedDiverged, kSchedPreemptions]) Atomics.store(i32, layout.schedule + word, 0);
+  // The step log stays: thread 0 reads it before the next round (replay tokens, exploration),
+  // then empties it (variant-task.ts).
+  for (const word of [kSchedTurn, kSchedStall, kSchedDiverged, kSchedPreemptions]) Atomics.store(i32, layout.schedule + word, 0);
   for (const thread of threads) {
     for (let w = 0; w < kSchedThreadWords; w++) Atomics.store(i32, schedThreadBase(layout, thread) + w, 0);
     Atomics.store(i32, schedThreadBase(layout, thread) + kSchedState, SchedState.Runnable);

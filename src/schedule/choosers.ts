@@ -4,7 +4,7 @@
  * state: the seed, the round, the step number, the threads that can run, the one that ran last,
  * and (PCT) the priorities kept in shared memory.
  */
-import { type SharedMemory, kSchedPriority, schedThreadBase } from '../layout.js';
+import { type SharedMemory, kSchedPrefixLength, kSchedPriority, schedThreadBase } from '../layout.js';
 import { createRng, deriveSeed } from '../scenarios/rng.js';
 
 export interface Chooser {
@@ -60,6 +60,17 @@ export function pctChooser(memory: SharedMemory, seed: number, round: number, th
  */
 export function nonPreemptiveChoice(runnable: readonly number[], current: number): number {
   return runnable.includes(current) ? current : (runnable[0] ?? -1);
+}
+
+/** `--schedule exhaustive`: the forced prefix in the schedule region, then no preemption. */
+export function prefixChooser(memory: SharedMemory): Chooser {
+  return {
+    choose(step, runnable, current) {
+      if (step >= Atomics.load(memory.i32, memory.layout.schedule + kSchedPrefixLength)) return nonPreemptiveChoice(runnable, current);
+      const forced = Atomics.load(memory.i32, memory.layout.schedulePrefix + step);
+      return runnable.includes(forced) ? forced : -1;
+    },
+  };
 }
 
 /** `--replay`: the recorded decisions, step by step; past them, no preemption. */

@@ -7,6 +7,9 @@ import { ConfigError } from '../../src/errors.js';
 import { type StressOptions, resolveStressOptions } from '../../src/runner/options.js';
 import { runStress, withReplay } from '../../src/runner/run-stress.js';
 import type { VariantVerdict } from '../../src/runner/verdict.js';
+import { fileURLToPath } from 'node:url';
+
+const readmeExample = fileURLToPath(new URL('../fixtures/scenarios/my-scenario.js', import.meta.url));
 import { decodeReplayToken, encodeReplayToken } from '../../src/schedule/replay-token.js';
 
 function options(extra: StressOptions): ReturnType<typeof resolveStressOptions> {
@@ -72,5 +75,37 @@ describe('controlled schedules on real threads', () => {
       const v = await only({ schedule, variants: ['2b48f52f2bff'], rounds: 40 });
       expect([schedule, v.status, v.seen]).toEqual([schedule, 'pass', []]);
     }
+  }, 60_000);
+});
+
+describe('bounded exhaustive exploration on real threads', () => {
+  it('proves the fixed twin of the README example clean over every schedule with at most 2 preemptions', async () => {
+    const a = await only({ scenario: readmeExample, schedule: 'exhaustive', preemptions: 2, variants: ['fixed'] });
+    expect(a.status).toBe('pass');
+    expect(a.seen).toEqual([]);
+    expect(a.exploration?.complete).toBe(true);
+    expect(a.exploration?.plans).toEqual(['thread 0: AB | thread 1: BA']);
+    expect(a.exploration?.schedules).toBeGreaterThan(10);
+    // Deterministic: the same exploration again runs the same number of schedules.
+    const b = await only({ scenario: readmeExample, schedule: 'exhaustive', preemptions: 2, variants: ['fixed'] });
+    expect(b.exploration?.schedules).toBe(a.exploration?.schedules);
+  }, 60_000);
+
+  it('fewer preemptions, fewer schedules: the bound is what limits the exploration', async () => {
+    const none = await only({ scenario: readmeExample, schedule: 'exhaustive', preemptions: 0, variants: ['fixed'] });
+    const two = await only({ scenario: readmeExample, schedule: 'exhaustive', preemptions: 2, variants: ['fixed'] });
+    expect(none.exploration?.schedules).toBe(2); // who starts; then each runs to its end
+    expect(two.exploration?.schedules ?? 0).toBeGreaterThan(none.exploration?.schedules ?? 0);
+  }, 60_000);
+
+  it('finds the ABBA of the broken variant, and its replay token gives the same deadlock', async () => {
+    const v = await only({ scenario: readmeExample, schedule: 'exhaustive', preemptions: 2, variants: ['broken'] });
+    expect(v.exploration?.complete).toBe(true);
+    expect(v.seen).toEqual(['deadlock', 'lock-order-cycle']);
+    const deadlock = v.findings.find((f) => f.kind === 'deadlock');
+    const token = deadlock?.first.replay;
+    if (token === undefined) throw new Error('no replay token');
+    const again = await only({ replay: token });
+    expect(again.findings.find((f) => f.kind === 'deadlock')?.first.report).toBe(deadlock?.first.report);
   }, 60_000);
 });
