@@ -19,7 +19,10 @@ import { formatShardedReport } from '../report/sharded-text.js';
 import { statusWord } from '../runner/report.js';
 import { loadSelection } from '../runner/run-stress.js';
 import { runSharded } from '../runner/run-sharded.js';
-import { withReplay } from '../runner/run-stress.js';
+import { type StressRun, withReplay } from '../runner/run-stress.js';
+import { shrink, shrinkKind } from '../runner/shrink.js';
+import { formatReproducer } from '../schedule/reproducer.js';
+import type { StressDocument } from '../report/document-types.js';
 import { mergeMain } from './merge.js';
 import { checkReportPath, writeReportFile } from './write-report.js';
 
@@ -75,7 +78,11 @@ async function stress(options: ResolvedStressOptions): Promise<number> {
   const showProgress = process.stderr.isTTY === true;
   if (options.junit !== '') checkReportPath(options.origins.junit, options.junit);
   const startedAt = new Date();
+  if (options.shrink && options.replay === '' && options.schedule === 'os') {
+    throw new ConfigError('--shrink needs a round it can replay: give --replay TOKEN, or --schedule random, pct or exhaustive');
+  }
   try {
+    if (options.shrink && options.replay !== '') return await shrinkOne(options, human, startedAt);
     const run = await runSharded(options, {
       interrupt: interrupt.signal,
       // One line on stderr as the run starts: what runs, and the seed that replays it.
@@ -91,11 +98,52 @@ async function stress(options: ResolvedStressOptions): Promise<number> {
     if (showProgress) process.stderr.write('\r\x1b[K');
     const doc = toDocument({ ...run, startedAt });
     human.write(`${formatShardedReport(run, doc, options.durationMs)}\n`);
+    if (options.shrink) await shrinkEach(options, run.runs, doc, human);
     if (options.junit !== '') writeReportFile(options.origins.junit, options.junit, toJunit(doc));
     if (options.json) process.stdout.write(`${JSON.stringify(doc)}\n`);
     return doc.exitCode;
   } finally {
     process.off('SIGINT', onSigint);
+  }
+}
+
+/** `--replay TOKEN --shrink`: the shrunk round's report (its variant carries the reproducer). */
+async function shrinkOne(options: ResolvedStressOptions, human: NodeJS.WritableStream, startedAt: Date): Promise<number> {
+  const result = await shrink(options, options.replay, (line) => process.stderr.write(`lockstress: ${line}\n`));
+  const run = result.run;
+  const sharded = {
+    scenario: run.scenario,
+    runs: [run],
+    units: run.variants.map((v) => ({ variant: v.name, seed: run.seed })),
+    totalUnits: run.variants.length,
+    shard: null,
+    seed: run.seed,
+    seeds: 1,
+    threads: run.threads,
+    interrupted: run.interrupted,
+    durationMs: run.durationMs,
+  };
+  const doc = toDocument({ ...sharded, startedAt });
+  human.write(
+    `lockstress: shrunk the ${result.kind} of the replayed round to ${result.reproducer.threads} threads, ${result.reproducer.ops} ops, ${result.reproducer.preemptions} preemptions (${result.tries} exploration runs)\n\n`,
+  );
+  human.write(`${formatShardedReport(sharded, doc, options.durationMs)}\n`);
+  if (options.json) process.stdout.write(`${JSON.stringify(doc)}\n`);
+  return doc.exitCode;
+}
+
+/** `--shrink` after a controlled run: each variant's first finding, shrunk, into the report and the JSON. */
+async function shrinkEach(options: ResolvedStressOptions, runs: readonly StressRun[], doc: StressDocument, human: NodeJS.WritableStream): Promise<void> {
+  for (const run of runs) {
+    for (const v of run.variants) {
+      const kind = shrinkKind(v.seen);
+      const token = v.findings.find((f) => f.kind === kind)?.first.replay;
+      if (kind === null || token === undefined) continue;
+      const result = await shrink(options, token, (line) => process.stderr.write(`lockstress: ${v.name}: ${line}\n`));
+      human.write(`\n== shrunk ${v.name} (${result.kind}): ${formatReproducer(result.reproducer)}\n`);
+      const entry = doc.variants.find((d) => d.name === v.name && d.seed === run.seed);
+      if (entry !== undefined) entry.reproducer = result.reproducer;
+    }
   }
 }
 

@@ -44,6 +44,15 @@ export interface VariantDocument {
   coverage: { pairsOverlapped: number; pairsPossible: number; overlapped: string[] };
   /** `--schedule exhaustive`: schedules run, the plans explored, and whether it was complete; else null. */
   exploration?: { preemptions: number; schedules: number; plans: string[]; complete: boolean } | null;
+  /** `--replay` (and `--shrink`): the round as a numbered interleaving; else null. */
+  reproducer?: {
+    plan: string[][];
+    threads: number;
+    ops: number;
+    preemptions: number;
+    steps: Array<{ thread: number; op: string; action: string; lock: string; site: string }>;
+    replay: string;
+  } | null;
   /** The seed this variant ran with (runs with `--seeds K` run a variant once per seed). */
   seed: number;
 }

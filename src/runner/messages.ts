@@ -78,6 +78,11 @@ export interface ScheduleConfig {
   plans: number;
   /** `replay`: the decisions to follow, step by step. */
   decisions: number[];
+  /**
+   * Ops per thread to run instead of the variant's plan (a shrunk reproducer's plan, which no
+   * seed draws); null = the plan function, as always.
+   */
+  plan: string[][] | null;
 }
 
 /**
@@ -90,6 +95,8 @@ export interface RoundChecks {
   decisions: number[] | null;
   /** The round the plan was drawn from (the round itself, except under exhaustive exploration). */
   planRound: number;
+  /** The ops each thread ran this round (a replay reports its plan, for shrinking). */
+  plan: string[][] | null;
   /** Exhaustive exploration so far. */
   exploration: ExplorationStatus | null;
 }

@@ -59,6 +59,12 @@ export interface ResolvedStressOptions {
   pctDepth: number;
   /** A replay token from a report: run exactly that round again. `LOCKSTRESS_REPLAY`, `--replay`. */
   replay: string;
+  /**
+   * Make a failing controlled round minimal (threads, ops, preemptions) and print it as a
+   * numbered interleaving: the round of `--replay`, or each variant's first finding.
+   * `LOCKSTRESS_SHRINK=1`, `--shrink`.
+   */
+  shrink: boolean;
   /** Exhaustive: the preemption bound K. `LOCKSTRESS_PREEMPTIONS`, `--preemptions`. */
   preemptions: number;
   /** Exhaustive: how many rounds' plans are explored (distinct ones). `LOCKSTRESS_PLANS`, `--plans`. */
@@ -102,6 +108,7 @@ export const kDefaultStressOptions: Readonly<Omit<ResolvedStressOptions, 'seed'>
   schedule: 'os',
   pctDepth: 5,
   replay: '',
+  shrink: false,
   preemptions: 2,
   plans: 16,
   junit: '',
@@ -213,6 +220,8 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): StressOptions {
   if (until !== undefined) out.untilExpected = parseFlag('LOCKSTRESS_UNTIL_EXPECTED', until);
   const json = get('LOCKSTRESS_JSON');
   if (json !== undefined) out.json = parseFlag('LOCKSTRESS_JSON', json);
+  const shrink = get('LOCKSTRESS_SHRINK');
+  if (shrink !== undefined) out.shrink = parseFlag('LOCKSTRESS_SHRINK', shrink);
   const jitter = get('LOCKSTRESS_JITTER');
   if (jitter !== undefined) out.jitter = parseFlag('LOCKSTRESS_JITTER', jitter);
   return out;
@@ -276,6 +285,9 @@ export function optionsFromArgs(args: readonly string[]): StressOptions {
         break;
       case '--plans':
         out.plans = parseInteger(name, value(), ...kLimits.plans);
+        break;
+      case '--shrink':
+        out.shrink = true;
         break;
       case '--replay':
         out.replay = value();
@@ -362,6 +374,9 @@ flags (each mirrors an environment variable; flags win):
   --plans P           exhaustive: plans of rounds 1..P (distinct) LOCKSTRESS_PLANS     (default 16)
   --replay TOKEN      run exactly the round a report's replay     LOCKSTRESS_REPLAY
                       token names, with its scheduling decisions
+  --shrink            make a failing controlled round minimal     LOCKSTRESS_SHRINK=1
+                      (threads, ops, preemptions) and print it as
+                      a numbered interleaving
   --junit FILE        also write JUnit XML, one testcase/variant  LOCKSTRESS_JUNIT
   --no-jitter         no seeded pauses before locks              LOCKSTRESS_JITTER=0
   --list              list the variants with their descriptions

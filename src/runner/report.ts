@@ -6,6 +6,7 @@ import { formatBadUnlock, formatLockNotHeld, formatRecursiveLocking, formatSleep
 import type { Finding } from './findings.js';
 import type { StressRun } from './run-stress.js';
 import type { ExplorationStatus } from './messages.js';
+import { formatReproducer } from '../schedule/reproducer.js';
 import { type VariantVerdict, formatExpectation } from './verdict.js';
 
 export function formatRunHeader(run: Pick<StressRun, 'scenario' | 'threads' | 'seed'>, durationMs: number): string {
@@ -49,6 +50,7 @@ export function formatVariantDetails(v: VariantVerdict): string {
   );
   out.push(`   overlap coverage: ${v.coverage.pairsOverlapped}/${v.coverage.pairsPossible} operation pairs seen running together`);
   if (v.exploration !== null) out.push(...formatExploration(v.exploration, v.durationMs, v.seen.length === 0));
+  if (v.reproducer !== null) out.push('', indent(formatReproducer(v.reproducer)));
   for (const error of v.errors) out.push(`   ERROR: ${error}`);
   for (const summary of v.findings) {
     out.push('');
@@ -194,6 +196,7 @@ export function toJson(run: StressRun): unknown {
       })),
       coverage: v.coverage,
       exploration: v.exploration,
+      reproducer: v.reproducer,
     })),
     ok: run.ok,
   };

@@ -26,7 +26,7 @@ import { type LockOrderCycle, SharedLockOrderGraph } from '../lockdep/lock-order
 import { formatCircularDependency } from '../lockdep/reports.js';
 import { Barrier, defaultBarrierSpins } from '../primitives/barrier.js';
 import { FindingLog } from '../primitives/finding-log.js';
-import { LockTable, readClassStats } from '../primitives/lock-table.js';
+import { LockTable, classSleeps, lockClassOf, readClassStats } from '../primitives/lock-table.js';
 import { StringTable } from '../primitives/string-table.js';
 import { type WorldIds, assignIds, defineWorld, resetRoundState } from '../scenarios/world.js';
 import { type Finding, decodeRawFinding } from './findings.js';
@@ -41,10 +41,12 @@ import type {
 } from './messages.js';
 import { type Names, createNames } from './names.js';
 import type { ResolvedStressOptions } from './options.js';
+import type { RunControl } from './run-stress.js';
 import { kCooperativeAbortMs, kWatchdogPollMs, releaseParked, signalAbort, waitParked } from './supervisor.js';
 import { type FindingSummary, type StopReason, type VariantVerdict, FindingCollector, decideStatus, expectationMet } from './verdict.js';
 import { type ReplayToken, encodeReplayToken } from '../schedule/replay-token.js';
-import { roundDecisions } from '../schedule/step-log.js';
+import { readSteps, roundDecisions } from '../schedule/step-log.js';
+import { type Reproducer, actionsOf, preemptionsOf } from '../schedule/reproducer.js';
 import { RunawayCheck, Watchdog, alarmToFinding } from './watchdog.js';
 
 export interface VariantRun {
@@ -63,6 +65,7 @@ export interface VariantRun {
   replay: ReplayToken | null;
   /** How `--scenario` was given (a replay token names the scenario this way). */
   scenarioInput: string;
+  control: RunControl;
 }
 
 /** A variant's verdict, and the scenario failure that stopped it, if one did. */
@@ -131,6 +134,8 @@ class VariantDriver {
   private readonly decisionsByRound = new Map<number, { decisions: number[]; planRound: number }>();
   /** Where an exhaustive exploration stands (thread 0 posts it). */
   private exploration: ExplorationStatus | null = null;
+  /** A replay's plan, as thread 0 ran it. */
+  private replayPlan: string[][] | null = null;
 
   constructor(private readonly run_: VariantRun) {
     const { options, capacities } = run_;
@@ -148,7 +153,8 @@ class VariantDriver {
     this.threadIndexes = Array.from({ length: options.threads }, (_, t) => t);
     const replay = run_.replay;
     this.firstRound = replay?.round ?? 1;
-    const common = { pctDepth: options.pctDepth, preemptions: options.preemptions, plans: options.plans };
+    const plan = run_.control.plan ?? replay?.plan ?? null;
+    const common = { pctDepth: options.pctDepth, preemptions: options.preemptions, plans: options.plans, plan };
     this.schedule =
       replay !== null ? { mode: 'replay', ...common, decisions: replay.decisions } : { mode: options.schedule, ...common, decisions: [] };
   }
@@ -265,6 +271,7 @@ class VariantDriver {
         entry.received++;
         if (message.decisions !== null) this.decisionsByRound.set(message.round, { decisions: message.decisions, planRound: message.planRound });
         if (message.exploration !== null) this.exploration = message.exploration;
+        if (message.plan !== null) this.replayPlan = message.plan;
         for (const check of message.checks) this.collector.add(check);
       });
       channel.port1.unref();
@@ -340,6 +347,7 @@ class VariantDriver {
     else if (now > this.run_.deadline) reason = 'deadline';
     else if (options.stopOnFirst && this.collector.size > 0) reason = 'first-finding';
     else if (options.untilExpected && variant.expect !== 'clean' && expectationMet(variant.expect, this.collector.kinds())) reason = 'expected-seen';
+    else if (this.run_.control.stopOnKind !== undefined && this.collector.kinds().has(this.run_.control.stopOnKind)) reason = 'expected-seen';
     if (reason === null) return;
     this.stoppedBy ??= reason;
     Atomics.store(this.memory.i32, this.memory.layout.header + kHeaderStop, 1);
@@ -428,9 +436,35 @@ class VariantDriver {
         round: recorded.planRound,
         policy: this.run_.replay?.policy ?? options.schedule,
         decisions: recorded.decisions,
+        ...(this.schedule.plan === null ? {} : { plan: this.schedule.plan }),
       });
       return { ...summary, first: { ...summary.first, replay } };
     });
+  }
+
+  /** A replay's round, as a numbered interleaving (read from the step log the round left). */
+  private reproducer(): Reproducer | null {
+    const token = this.run_.replay;
+    const plan = this.schedule.plan ?? this.replayPlan;
+    if (token === null || plan === null) return null;
+    const words = new Map([...this.ids.words].map(([name, index]) => [index, name]));
+    const slots = new Map([...this.ids.slots].map(([name, index]) => [index, name]));
+    const steps = readSteps(this.memory);
+    return {
+      plan,
+      threads: plan.filter((ops) => ops.length > 0).length,
+      ops: plan.reduce((n, ops) => n + ops.length, 0),
+      preemptions: preemptionsOf(steps),
+      steps: actionsOf(steps, {
+        lock: (id) => ({ ...this.names.lock(id), spins: !classSleeps(this.memory, lockClassOf(this.memory, id)) }),
+        refcount: (id) => this.names.refcount(id),
+        word: (id) => words.get(id) ?? `word#${id}`,
+        slot: (id) => slots.get(id) ?? `slot#${id}`,
+        site: (id) => this.strings.lookup(id),
+        op: (index) => this.names.stepName(index),
+      }),
+      replay: encodeReplayToken({ ...token, plan }),
+    };
   }
 
   private verdict(): VariantResult {
@@ -482,6 +516,7 @@ class VariantDriver {
       stoppedBy,
       errors: this.errors.slice(0, 5),
       exploration: this.exploration,
+      reproducer: this.reproducer(),
     };
     return { verdict, failure: this.failure };
   }

@@ -12,6 +12,7 @@ import { resolveScenarioUrl } from './load-scenario.js';
 import type { ScenarioDescription, ScenarioFailure, WarmUpTask } from './messages.js';
 import { type ResolvedStressOptions, namedInput } from './options.js';
 import { decodeReplayToken } from '../schedule/replay-token.js';
+import type { FindingKind } from '../finding-kinds.js';
 import { roundTimeoutMs, runVariant } from './round-driver.js';
 import type { VariantVerdict } from './verdict.js';
 
@@ -39,6 +40,16 @@ export interface RunHooks {
   started?: (info: { scenario: string; variants: number; threads: number; seed: number }) => void;
   /** Piscina pool override for tests (defaults to a pool of the thread count). */
   pool?: Piscina;
+  /** What the shrinker asks of a run (not a flag): see {@link RunControl}. */
+  control?: RunControl;
+}
+
+/** A run as the shrinker drives it. */
+export interface RunControl {
+  /** Ops per thread instead of the plan function's. */
+  plan?: string[][];
+  /** Stop a variant as soon as a finding of this kind is seen. */
+  stopOnKind?: FindingKind;
 }
 
 /** Object slots a scenario may declare: a pointer keeps the slot in 8 bits (object-slots.ts). */
@@ -136,6 +147,7 @@ export async function runStress(options: ResolvedStressOptions, hooks: RunHooks 
         progress: hooks.progress,
         replay,
         scenarioInput: options.scenario,
+        control: hooks.control ?? {},
       });
       if (result.failure !== null) {
         failure = scenarioFailureError(scenario.name, variant.name, result.failure.thread, result.failure.failure);

@@ -151,7 +151,9 @@ export async function runVariantTask(task: VariantTask): Promise<VariantTaskResu
     const planRound = (round: number): number => (exhaustive ? Atomics.load(i32, layout.schedule + kSchedPlanRound) : round);
     const exploration =
       exhaustive && thread === 0
-        ? new Exploration(memory, task.schedule.preemptions, task.schedule.plans, (r) => plan(createRng(deriveSeed(task.seed, r)), task.threads, r))
+        ? new Exploration(memory, task.schedule.preemptions, task.schedule.plan === null ? task.schedule.plans : 1, (r) =>
+            task.schedule.plan ?? plan(createRng(deriveSeed(task.seed, r)), task.threads, r),
+          )
         : null;
     let needsSetup = !task.joinParked;
     if (task.joinParked && park(s, thread)) return { status: 'done', thread, ops: [...ran], posted };
@@ -164,7 +166,9 @@ export async function runVariantTask(task: VariantTask): Promise<VariantTaskResu
           if (exploration !== null && !exploration.prepare()) {
             Atomics.store(i32, layout.header + kHeaderDone, 1);
             needsSetup = false;
-            task.port?.postMessage({ round: Atomics.load(i32, layout.header + kHeaderRound), checks: [], decisions: null, planRound: 0, exploration: exploration.status() } satisfies RoundChecks);
+            const round = Atomics.load(i32, layout.header + kHeaderRound);
+            const status: RoundChecks = { round, checks: [], decisions: null, planRound: 0, plan: null, exploration: exploration.status() };
+            task.port?.postMessage(status);
             posted++;
           } else if (exploration === null) {
             Atomics.store(i32, layout.schedule + kSchedSteps, 0);
@@ -183,9 +187,15 @@ export async function runVariantTask(task: VariantTask): Promise<VariantTaskResu
 
         enter(ThreadStep.Plan, 'plan()');
         const drawnFrom = planRound(round);
-        const lists = plan(createRng(deriveSeed(task.seed, drawnFrom)), task.threads, drawnFrom);
+        const lists = task.schedule.plan ?? plan(createRng(deriveSeed(task.seed, drawnFrom)), task.threads, drawnFrom);
         const problem = planProblem(lists, task.threads, drawnFrom, task.opNames);
         if (problem !== null) throw new ScenarioError(problem);
+        if (thread === 0 && task.schedule.mode === 'replay' && task.port !== undefined) {
+          // A replay's plan goes to the main thread now: a deadlocked round never reaches its end.
+          const message: RoundChecks = { round, checks: [], decisions: null, planRound: drawnFrom, plan: lists, exploration: null };
+          task.port.postMessage(message);
+          posted++;
+        }
         const ops = lists[thread] ?? [];
         world.startRound(round);
         world.schedule.beginOps();
@@ -210,7 +220,14 @@ export async function runVariantTask(task: VariantTask): Promise<VariantTaskResu
           // found there, from the edges, and its first round needs its replay token too.
           if ((checks.length > 0 || world.schedule.controlled) && task.port !== undefined) {
             const decisions = world.schedule.controlled ? roundDecisions(memory) : null;
-            const message: RoundChecks = { round, checks, decisions, planRound: drawnFrom, exploration: exploration?.status() ?? null };
+            const message: RoundChecks = {
+              round,
+              checks,
+              decisions,
+              planRound: drawnFrom,
+              plan: null,
+              exploration: exploration?.status() ?? null,
+            };
             task.port.postMessage(message);
             posted++;
           }

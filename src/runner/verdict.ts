@@ -7,6 +7,7 @@ import type { LockClassStats } from '../primitives/lock-table.js';
 import type { Expectation } from '../scenarios/contract.js';
 import type { Finding } from './findings.js';
 import type { ExplorationStatus } from './messages.js';
+import type { Reproducer } from '../schedule/reproducer.js';
 
 export interface FindingSummary {
   kind: FindingKind;
@@ -78,6 +79,8 @@ export interface VariantVerdict {
   errors: string[];
   /** `--schedule exhaustive`: schedules run, plans explored, and whether it was complete. */
   exploration: ExplorationStatus | null;
+  /** `--replay`: the replayed round as a numbered interleaving (see schedule/reproducer.ts); else null. */
+  reproducer: Reproducer | null;
 }
 
 /** Whether the seen kinds satisfy the expectation, as written: 'clean' means no finding at all. */

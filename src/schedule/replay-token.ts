@@ -21,6 +21,8 @@ export interface ReplayToken {
   policy: string;
   /** The thread chosen at each step (step 0: who ran first). */
   decisions: number[];
+  /** The ops of each thread when they are not the plan of `round` (a shrunk reproducer). */
+  plan?: string[][];
 }
 
 const kPrefix = 'lsr1.';
@@ -34,6 +36,7 @@ export function encodeReplayToken(token: ReplayToken): string {
     r: token.round,
     p: token.policy,
     d: runLengths(token.decisions),
+    ...(token.plan === undefined ? {} : { o: token.plan }),
   };
   return kPrefix + Buffer.from(JSON.stringify(body), 'utf8').toString('base64url');
 }
@@ -49,7 +52,11 @@ export function decodeReplayToken(what: string, text: string): ReplayToken {
   } catch {
     throw bad('the token is damaged (copy it whole from the report)');
   }
-  const { s, v, t, e, r, p, d } = body;
+  const { s, v, t, e, r, p, d, o } = body;
+  const plan = o === undefined ? undefined : o;
+  if (plan !== undefined && !(Array.isArray(plan) && plan.every((ops) => Array.isArray(ops) && ops.every((op) => typeof op === 'string')))) {
+    throw bad('the token is damaged');
+  }
   if (typeof s !== 'string' || typeof v !== 'string' || typeof p !== 'string' || typeof d !== 'string') throw bad('the token is damaged');
   if (![t, e, r].every((n) => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0)) throw bad('the token is damaged');
   const decisions = expandRuns(d);
@@ -62,6 +69,7 @@ export function decodeReplayToken(what: string, text: string): ReplayToken {
     round: r as number,
     policy: p,
     decisions,
+    ...(plan === undefined ? {} : { plan: plan as string[][] }),
   };
 }
 

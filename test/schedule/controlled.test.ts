@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
 import { type StressOptions, resolveStressOptions } from '../../src/runner/options.js';
 import { runStress, withReplay } from '../../src/runner/run-stress.js';
+import { shrink } from '../../src/runner/shrink.js';
 import type { VariantVerdict } from '../../src/runner/verdict.js';
 import { fileURLToPath } from 'node:url';
 
@@ -108,4 +109,30 @@ describe('bounded exhaustive exploration on real threads', () => {
     const again = await only({ replay: token });
     expect(again.findings.find((f) => f.kind === 'deadlock')?.first.report).toBe(deadlock?.first.report);
   }, 60_000);
+});
+
+describe('shrinking', () => {
+  it('shrinks the 51cdc8bc deadlock to the ABBA of the real splat: 2 threads, at most 4 ops', async () => {
+    const hunt = await only({ schedule: 'pct', variants: ['51cdc8bc'], rounds: 60, untilExpected: true });
+    const token = hunt.findings.find((f) => f.kind === 'deadlock')?.first.replay;
+    if (token === undefined) throw new Error('no replay token on the deadlock');
+    const result = await shrink(options({}), token);
+    expect(result.kind).toBe('deadlock');
+    const r = result.reproducer;
+    expect(r.threads).toBe(2);
+    expect(r.ops).toBeLessThanOrEqual(4);
+    const line = (s: { thread: number; action: string; site: string }): string => `${s.action} at ${s.site}`;
+    const steps = r.steps.map(line);
+    // kvm->lock held in kvm_device_release while group_lock is wanted in vfio_file_set_kvm ...
+    const release = steps.indexOf('mutex_lock(kvm->lock) at kvm_device_release');
+    expect(release).toBeGreaterThanOrEqual(0);
+    expect(steps.indexOf('mutex_lock(group->group_lock) at vfio_file_set_kvm')).toBeGreaterThan(release);
+    // ... against group_lock, then dev_set->lock, then guests_lock, then kvm->lock on the other thread.
+    const opener = r.steps.filter((s) => s.thread !== r.steps[release]?.thread && s.action.startsWith('mutex_lock')).map((s) => s.lock);
+    expect(opener).toEqual(['group_lock', 'dev_set->lock', 'guests_lock', 'kvm->lock']);
+    // The shrunk token replays to the same deadlock.
+    const again = await only({ replay: result.to });
+    expect(again.seen).toContain('deadlock');
+    expect(again.reproducer?.steps).toEqual(r.steps);
+  }, 120_000);
 });
