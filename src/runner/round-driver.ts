@@ -470,7 +470,8 @@ class VariantDriver {
   private verdict(): VariantResult {
     const { options, variant } = this.run_;
     const rounds = Atomics.load(this.memory.i32, this.memory.layout.header + kHeaderRound) - this.firstRound + 1;
-    const stoppedBy: StopReason = this.stoppedBy ?? (options.rounds > 0 && rounds >= options.rounds ? 'rounds' : 'duration');
+    const stoppedBy: StopReason =
+      this.stoppedBy ?? (this.exploration?.complete === true ? 'explored' : options.rounds > 0 && rounds >= options.rounds ? 'rounds' : 'duration');
     const seen = this.collector.kinds();
     const minRounds = options.rounds > 0 ? Math.min(options.minRounds, options.rounds) : options.minRounds;
     const failures = this.errors.length + (this.failure === null ? 0 : 1);

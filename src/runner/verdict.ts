@@ -37,7 +37,8 @@ export type StopReason =
   | 'expected-seen'
   | 'deadline'
   | 'interrupted'
-  | 'error';
+  | 'error'
+  | 'explored';
 
 /**
  * A variant's outcome:
