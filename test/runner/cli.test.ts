@@ -71,6 +71,12 @@ describe('stress CLI', () => {
     expect(r.stdout).toMatch(/2b48f52f2bff\s+clean\s+clean\s+PASS/);
   }, 30_000);
 
+  it('12 threads run without a MaxListenersExceededWarning', async () => {
+    const r = await runCli(['--scenario', misuse, '--variant', 'clean', '--threads', '12', '--rounds', '30']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toContain('MaxListenersExceededWarning');
+  });
+
   it('too few rounds to say is inconclusive, with exit 3', async () => {
     const r = await runCli(['--scenario', misuse, '--variant', 'clean', '--duration-ms', '1', '--min-rounds', '1000']);
     expect(r.code).toBe(3);

@@ -156,3 +156,27 @@ describe('runner on real threads', () => {
     expect(v.rounds).toBe(1);
   });
 });
+
+describe('worker start-up', () => {
+  it('every worker has loaded the scenario before the first budget starts counting', async () => {
+    const { mkdtempSync, readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const { fileURLToPath } = await import('node:url');
+    const log = join(mkdtempSync(join(tmpdir(), 'lockstress-load-')), 'loads');
+    process.env.LOCKSTRESS_FIXTURE_LOG = log;
+    const threads = 4;
+    let loadsAtStart = -1;
+    try {
+      const run = await runStress(
+        options({ scenario: fileURLToPath(new URL('../fixtures/scenarios/slow-load.js', import.meta.url)), threads, rounds: 5 }),
+        { started: () => (loadsAtStart = readFileSync(log, 'utf8').split('\n').filter(Boolean).length) },
+      );
+      expect(run.variants[0]?.rounds).toBe(5);
+    } finally {
+      delete process.env.LOCKSTRESS_FIXTURE_LOG;
+    }
+    // One load in the worker that describes the scenario, one in each round worker.
+    expect(loadsAtStart).toBe(threads + 1);
+  }, 60_000);
+});

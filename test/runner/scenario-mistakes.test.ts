@@ -55,6 +55,11 @@ describe('scenario mistakes end the run with one line that says where', () => {
     expect(oneErrorLine(r)).toContain('expect names "no-such-kind", which is not a finding kind');
   }, 60_000);
 
+  it('more object slots than a pointer can name is refused, naming the limit', async () => {
+    const r = await run(['--scenario', source('plan-mistakes.js')], { LOCKSTRESS_FIXTURE: 'too-many-slots' });
+    expect(oneErrorLine(r)).toContain('scenario plan-mistakes declares 300 object slots; the limit is 255');
+  }, 60_000);
+
   it('a syntax error gives file:line:column', async () => {
     const r = await run(['--scenario', source('syntax-error.js')]);
     expect(oneErrorLine(r)).toMatch(/does not load: .*syntax-error\.js:5:37: Unexpected token/);
