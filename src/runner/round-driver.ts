@@ -30,6 +30,7 @@ import { type WorldIds, assignIds, defineWorld, resetRoundState } from '../scena
 import { type Finding, decodeRawFinding } from './findings.js';
 import type { RoundChecks, ScheduleConfig, ScenarioDescription, ScenarioFailure, VariantTask, VariantTaskResult } from './messages.js';
 import { type Names, createNames } from './names.js';
+import { type OpTimes, closeOpenOps, readOpTimes } from './op-timing.js';
 import type { ResolvedStressOptions } from './options.js';
 import { kCooperativeAbortMs, kWatchdogPollMs, releaseParked, signalAbort, waitParked } from './supervisor.js';
 import { type FindingSummary, type StopReason, type VariantVerdict, FindingCollector, decideStatus, expectationMet } from './verdict.js';
@@ -59,6 +60,8 @@ export interface VariantRun {
 export interface VariantResult {
   verdict: VariantVerdict;
   failure: { thread: number; failure: ScenarioFailure } | null;
+  /** Every op's duration, when the capacities asked for per-op timing (op-timing.ts); else null. */
+  opTimes: OpTimes | null;
 }
 
 /** A thread looping this long in scenario code without any scheduling point is a runaway. */
@@ -347,6 +350,7 @@ class VariantDriver {
       entry.controller.abort();
     }
     await Promise.all(stragglers.map((t) => this.tasks[t]?.promise));
+    closeOpenOps(this.memory, stragglers);
     let end = ending || this.failure !== null;
     if (!end && stragglers.length > 0) {
       for (const thread of stragglers) this.startThread(thread, true);
@@ -463,7 +467,7 @@ class VariantDriver {
       stoppedBy,
       errors: this.errors.slice(0, 5),
     };
-    return { verdict, failure: this.failure };
+    return { verdict, failure: this.failure, opTimes: readOpTimes(this.memory, this.threadIndexes, variant.opNames) };
   }
 }
 

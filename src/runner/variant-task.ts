@@ -46,6 +46,7 @@ import { type Chooser, pctChooser, randomChooser, replayChooser } from '../sched
 import { ControlledSchedule } from '../schedule/controlled-schedule.js';
 import { roundDecisions } from '../schedule/step-log.js';
 import { locateError } from './scenario-failure.js';
+import { OpTimer } from './op-timing.js';
 
 interface ThreadState {
   memory: SharedMemory;
@@ -142,6 +143,8 @@ export async function runVariantTask(task: VariantTask): Promise<VariantTaskResu
     };
     const done = (): boolean => Atomics.load(i32, layout.header + kHeaderDone) !== 0;
     const plan = variant.plan ?? scenario.plan;
+    // Per-op timing (the bench's timed mix): null unless the layout has its region.
+    const timer = OpTimer.forThread(memory, thread);
     let needsSetup = !task.joinParked;
     if (task.joinParked && park(s, thread)) return { status: 'done', thread, ops: [...ran], posted };
 
@@ -171,7 +174,9 @@ export async function runVariantTask(task: VariantTask): Promise<VariantTaskResu
           step = `op ${name}`;
           ran.add(name);
           world.tracker?.beginOp(s.opIndex.get(name) ?? 0);
+          timer?.begin(s.opIndex.get(name) ?? 0);
           op(world.ctx);
+          timer?.end();
           world.tracker?.endOp();
         }
         world.schedule.leaveOps();
@@ -182,6 +187,7 @@ export async function runVariantTask(task: VariantTask): Promise<VariantTaskResu
           (variant.finish ?? scenario.finish)?.(world.ctx);
           enter(ThreadStep.Checks, 'invariants');
           const checks = checkRound(memory, s.strings, s.ids, scenario, variant.name, round);
+          timer?.addLeaks(checks);
           // Under control every round's decisions go to the main thread: a lock-order cycle is
           // found there, from the edges, and its first round needs its replay token too.
           if ((checks.length > 0 || world.schedule.controlled) && task.port !== undefined) {
@@ -205,6 +211,7 @@ export async function runVariantTask(task: VariantTask): Promise<VariantTaskResu
       } catch (error) {
         if (!(error instanceof RoundAborted)) throw error;
         world.schedule.abandon();
+        timer?.abandon();
         Atomics.store(i32, current, ThreadStep.Idle);
         if (park(s, thread)) return { status: 'done', thread, ops: [...ran], posted };
         // The main thread reset the world and set the next round: thread 0 runs its setup.
