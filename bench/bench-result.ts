@@ -18,6 +18,12 @@ export interface BenchResult {
   acquisitions?: number;
   /** What one operation is, when the name alone does not say. */
   note?: string;
+  /** The rendezvous limit and the engine (`barrier/limit`, `stress-rounds/*`): medians over rounds. */
+  crossingsPerSec?: number;
+  roundsPerSec?: number;
+  acquisitionsPerSec?: number;
+  /** Min and max of the per-round figure whose median is `opsPerSec`. */
+  range?: [number, number];
 }
 
 /** A suite that could not run here (e.g. no `Atomics.Mutex`): reported, not an error. */

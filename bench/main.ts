@@ -1,9 +1,10 @@
 /**
  * `npm run bench`: every suite, a table per suite, the headline ratios (interleaved, see
- * bench/headline.ts) with their spread and targets, and with `--json` one JSON document on
- * stdout (tables then go to stderr). Targets are printed as met or not met; nothing here is
- * asserted. Bad input: one line naming it, exit 2. Ctrl-C: the current task ends, the part that
- * is done is printed, exit 130; the V8 child is killed; a second Ctrl-C leaves at once.
+ * bench/headline.ts; the engine against its barrier's limit among them) with their spread and
+ * targets, and with `--json` one JSON document on stdout (tables then go to stderr).
+ * Targets are printed as met or not met; nothing here is asserted. Bad input: one line naming
+ * it, exit 2. Ctrl-C: the current task ends, the part that is done is printed, exit 130; the V8
+ * child is killed; a second Ctrl-C leaves at once.
  */
 import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
@@ -14,6 +15,7 @@ import { headlineMethod, measureHeadline } from './headline.js';
 import {
   type RoundRatios,
   computeRatios,
+  formatLimitTable,
   formatRatios,
   formatRepeats,
   formatTable,
@@ -21,6 +23,7 @@ import {
   toBenchJson,
 } from './report.js';
 import { runContended, runHandoff } from './suites/contended.js';
+import { type EngineRounds, engineMethod, engineResults, kEngineRounds, kEngineVariant } from './suites/engine-limit.js';
 import { runStressThroughput } from './suites/stress.js';
 import { runUncontended } from './suites/uncontended.js';
 import { killChildren, runV8Mutex } from './suites/v8-mutex.js';
@@ -28,9 +31,12 @@ import { runVfioKvm } from './suites/vfio-kvm.js';
 
 export const kExitInterrupted = 130;
 
+/** How a suite's table is printed: the common columns, or the limit beside the engine. */
+export type TableKind = 'common' | 'limit';
+
 export interface BenchRun {
   /** `partial`: the run was interrupted while this suite ran; its results are the tasks done. */
-  suites: Array<{ title: string; output: SuiteOutput; partial: boolean }>;
+  suites: Array<{ title: string; output: SuiteOutput; partial: boolean; table: TableKind }>;
   results: BenchResult[];
   unavailable: Unavailable[];
   /** One entry per headline measurement (`--repeat`); the last may be partial if interrupted. */
@@ -46,12 +52,13 @@ export async function runBench(
   const suites: BenchRun['suites'] = [];
   const unavailable: Unavailable[] = [];
   const headline: RoundRatios[] = [];
+  const engine: EngineRounds[] = [];
   const aborted = (): boolean => signal?.aborted === true;
-  const step = async (title: string, run: () => SuiteOutput | Promise<SuiteOutput>): Promise<void> => {
+  const step = async (title: string, run: () => SuiteOutput | Promise<SuiteOutput>, table: TableKind = 'common'): Promise<void> => {
     if (aborted()) return;
     progress(`bench: ${title}...`);
     const output = await run();
-    suites.push({ title, output, partial: aborted() });
+    suites.push({ title, output, partial: aborted(), table });
     unavailable.push(...output.unavailable);
   };
   const child = {
@@ -62,11 +69,22 @@ export async function runBench(
   await step("V8's native Atomics.Mutex, one thread (child node --harmony-struct)", () => runV8Mutex(config.timeMs, child));
   for (let i = 1; i <= config.repeat && !aborted(); i++) {
     progress(`bench: headline ratios, interleaved${config.repeat > 1 ? ` (repeat ${i} of ${config.repeat})` : ''}...`);
-    const measurement = await measureHeadline(config.timeMs, child);
+    const measurement = await measureHeadline(config.timeMs, child, config.threadCounts);
     headline.push(measurement.rounds);
+    if (measurement.engine !== null) engine.push(measurement.engine);
     for (const u of measurement.unavailable) {
       if (!unavailable.some((seen) => seen.name === u.name && seen.reason === u.reason)) unavailable.push(u);
     }
+  }
+  const limit = engineMethod(config.timeMs);
+  const limitResults = engineResults(engine);
+  if (limitResults.length > 0) {
+    suites.push({
+      title: `the rendezvous limit beside the engine (with the headline, interleaved: ${kEngineRounds} rounds of ${limit.barrierMs} ms of barrier crossings and a ${limit.stressMs} ms stress run of ${kEngineVariant}${engine.length > 1 ? `, x${engine.length} repeats pooled` : ''}; median, min-max)`,
+      output: { results: limitResults, unavailable: [] },
+      partial: aborted(),
+      table: 'limit',
+    });
   }
   await step(`contended, ${config.threadCounts.join('/')} threads, tiny critical section`, () =>
     runContended(config.timeMs, config.threadCounts, signal),
@@ -108,8 +126,9 @@ async function main(): Promise<number> {
     const ratios = computeRatios(run.headline);
     const cpus = availableParallelism();
     human.write(`lockstress bench: node ${process.version}, ${cpus} cpus, ${config.timeMs} ms per task\n\n`);
-    for (const { title, output, partial } of run.suites) {
-      if (output.results.length > 0) human.write(`${formatTable(partial ? `${title} (interrupted: the tasks done)` : title, output.results)}\n\n`);
+    const formats = { common: formatTable, limit: formatLimitTable };
+    for (const { title, output, partial, table } of run.suites) {
+      if (output.results.length > 0) human.write(`${formats[table](partial ? `${title} (interrupted: the tasks done)` : title, output.results)}\n\n`);
     }
     if (run.unavailable.length > 0) human.write(`${formatUnavailable(run.unavailable)}\n\n`);
     human.write(`${formatRatios(ratios, { ...headlineMethod(config.timeMs), repeat: run.headline.length }, run.interrupted)}\n`);

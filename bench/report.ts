@@ -6,11 +6,24 @@
 import type { BenchResult, Unavailable } from './bench-result.js';
 import { round } from './bench-result.js';
 
-export type RatioKey = 'mutexVsRawCas' | 'trackingOnVsOff' | 'asyncMutexVsMutex' | 'mutexVsV8Mutex';
+export type RatioKey =
+  | 'mutexVsRawCas'
+  | 'trackingOnVsOff'
+  | 'asyncMutexVsMutex'
+  | 'mutexVsV8Mutex'
+  | 'roundsVsBarrierLimit4'
+  | 'roundsVsBarrierLimit2';
 
 export interface RatioSpec {
   key: RatioKey;
   label: string;
+  /**
+   * How its rounds are measured: `uncontended`, two batched loops of the uncontended suite
+   * interleaved in a fresh isolate (bench/headline.ts); `engine`, the stress engine beside the
+   * Barrier's limit on `threads` threads (bench/suites/engine-limit.ts).
+   */
+  measure: 'uncontended' | 'engine';
+  threads?: number;
   /** The measured side (numerator) and the reference (denominator), as result names. */
   sides: readonly [string, string];
   /** `<=` or `>=` the target. */
@@ -21,27 +34,47 @@ export interface RatioSpec {
 export const kRatioSpecs: readonly RatioSpec[] = [
   {
     key: 'mutexVsRawCas',
+    measure: 'uncontended',
     label: 'FutexMutex (tracking off) / raw CAS pair',
     sides: ['futex-mutex/uncontended', 'raw-cas/uncontended'],
     target: { op: '<=', value: 1.2 },
   },
   {
     key: 'trackingOnVsOff',
+    measure: 'uncontended',
     label: 'FutexMutex tracking on / off',
     sides: ['futex-mutex+tracking/uncontended', 'futex-mutex/uncontended'],
     target: { op: '<=', value: 3 },
   },
   {
     key: 'asyncMutexVsMutex',
+    measure: 'uncontended',
     label: 'async-mutex / FutexMutex',
     sides: ['async-mutex/uncontended', 'futex-mutex/uncontended'],
     target: { op: '>=', value: 30 },
   },
   {
     key: 'mutexVsV8Mutex',
+    measure: 'uncontended',
     label: 'FutexMutex / V8 Atomics.Mutex',
     sides: ['futex-mutex/uncontended', 'v8-atomics-mutex/uncontended'],
     target: { op: '<=', value: 1.0 },
+  },
+  {
+    key: 'roundsVsBarrierLimit4',
+    measure: 'engine',
+    threads: 4,
+    label: 'stress rounds / barrier limit, 4 threads',
+    sides: ['stress-rounds/2b48f52f2bff', 'barrier/limit'],
+    target: { op: '>=', value: 0.5 },
+  },
+  {
+    key: 'roundsVsBarrierLimit2',
+    measure: 'engine',
+    threads: 2,
+    label: 'stress rounds / barrier limit, 2 threads',
+    sides: ['stress-rounds/2b48f52f2bff', 'barrier/limit'],
+    target: { op: '>=', value: 0.3 },
   },
 ];
 
@@ -163,6 +196,18 @@ export function formatRepeats(measurements: readonly RoundRatios[]): string {
     const spread = repeatSpread(measurements, spec.key);
     lines.push(
       `  ${spec.label.padEnd(42)}${spread === null ? 'n/a' : `${spread.medians.map(fmt).join(' ')}   spread ${spread.spreadPct.toFixed(1)}%`}`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** `barrier/limit` and `stress-rounds/*`: median per second over the rounds, with their min-max. */
+export function formatLimitTable(title: string, results: readonly BenchResult[]): string {
+  const lines = [title, `${'name'.padEnd(28)}${'threads'.padEnd(9)}${'per second'.padEnd(13)}${'min-max'.padEnd(22)}${'rounds'.padEnd(8)}lock acquisitions/s`];
+  for (const r of results) {
+    const range = r.range === undefined ? '' : `${r.range[0].toLocaleString('en-US')}-${r.range[1].toLocaleString('en-US')}`;
+    lines.push(
+      `${r.name.padEnd(28)}${String(r.threads).padEnd(9)}${r.opsPerSec.toLocaleString('en-US').padEnd(13)}${range.padEnd(22)}${String(r.samples).padEnd(8)}${r.acquisitionsPerSec?.toLocaleString('en-US') ?? ''}`,
     );
   }
   return lines.join('\n');

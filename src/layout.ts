@@ -600,6 +600,11 @@ export const kBenchTurn = 3;
 export const kBenchCounter = 4;
 /** Handoff suites: set by thread 0 when its burst time is up, so thread 1 stops waiting for its turn. */
 export const kBenchHandoffEnd = 5;
+/**
+ * Barrier-limit bursts (bench/suites/engine-limit.ts): the crossing count at which every thread
+ * stops; 0 until thread 0, its burst time up, decides it.
+ */
+export const kBenchBarrierStopAt = 6;
 /** Per-thread results start here: acquisitions, then elapsed ns, for each thread. */
 export const kBenchThreadResults = 8;
 export const kBenchResultCount = 0;

@@ -38,6 +38,7 @@ describe('bench CLI', () => {
       node: string;
       cpus: number;
       results: Array<{ name: string; threads: number; nsPerOp: number; opsPerSec: number; rme: number; samples: number }>;
+      targets: Record<string, { op: string; value: number }>;
       ratios: Record<string, number | null>;
       ratioStats: Record<string, { median: number; min: number; max: number; rounds: number } | null>;
       ratioRepeats: Record<string, { medians: number[] } | null>;
@@ -63,11 +64,24 @@ describe('bench CLI', () => {
       'vfio-kvm/open-close/51cdc8bc',
       'vfio-kvm/open-close/2b48f52f2bff',
       'stress/2b48f52f2bff',
+      'barrier/limit',
+      'stress-rounds/2b48f52f2bff',
     ]) {
       expect(names, name).toContain(name);
     }
+    expect(doc.results.filter((r) => r.name === 'barrier/limit').map((r) => r.threads)).toEqual([1, 2, 4]);
+    expect(doc.results.filter((r) => r.name === 'stress-rounds/2b48f52f2bff').map((r) => r.threads)).toEqual([2, 4]);
+    expect(doc.targets.roundsVsBarrierLimit4).toMatchObject({ op: '>=', value: 0.5 });
+    expect(doc.targets.roundsVsBarrierLimit2).toMatchObject({ op: '>=', value: 0.3 });
     expect(doc.results.filter((r) => r.name === 'spinlock/contended').map((r) => r.threads)).toEqual([1, 2]);
-    expect(Object.keys(doc.ratios).sort()).toEqual(['asyncMutexVsMutex', 'mutexVsRawCas', 'mutexVsV8Mutex', 'trackingOnVsOff']);
+    expect(Object.keys(doc.ratios).sort()).toEqual([
+      'asyncMutexVsMutex',
+      'mutexVsRawCas',
+      'mutexVsV8Mutex',
+      'roundsVsBarrierLimit2',
+      'roundsVsBarrierLimit4',
+      'trackingOnVsOff',
+    ]);
     for (const value of Object.values(doc.ratios)) expect(value === null || typeof value === 'number').toBe(true);
     // Beside each ratio: its per-round spread, and with --repeat 2 the two medians.
     expect(doc).toMatchObject({ repeat: 2, interrupted: false });
