@@ -12,7 +12,7 @@ export interface BenchConfig {
   threadCounts: number[];
   /** Time per tinybench task, ms. `LOCKSTRESS_BENCH_TIME_MS`, default 1000. */
   timeMs: number;
-  /** Threads of the stress-throughput suite. `LOCKSTRESS_THREADS`, default 4. */
+  /** Threads of the stress-throughput suite and the timed mix. `LOCKSTRESS_THREADS`, default 4. */
   stressThreads: number;
   /** Times the whole headline measurement runs. `LOCKSTRESS_BENCH_REPEAT` or `--repeat N`, default 1. */
   repeat: number;
@@ -29,7 +29,9 @@ export const kRepeatLimits = [1, 100] as const;
 export const kBenchUsage = `usage: npm run bench -- [--repeat N] [--json] [--help]
 
 Measures what each lock costs: uncontended, contended and handoff, against raw Atomics,
-async-mutex and V8's Atomics.Mutex, plus the vfio/kvm open+close path and stress throughput.
+async-mutex and V8's Atomics.Mutex, plus the vfio/kvm open+close path, stress throughput, the
+stress engine beside its barrier's rendezvous limit, and the timed open/release mix of every
+kernel version (op latencies, deadlocks, stalls, leaked references).
 The headline ratios are measured in alternating rounds (see the README, "Benchmarks").
 Ctrl-C stops the run, prints the part that is done and exits 130.
 
@@ -37,7 +39,7 @@ environment:
   LOCKSTRESS_BENCH_THREADS   thread counts of the contended suites   (default 1,2,4)
   LOCKSTRESS_BENCH_TIME_MS   time per measured task, ms               (default 1000)
   LOCKSTRESS_BENCH_REPEAT    times the headline ratios are measured   (default 1)
-  LOCKSTRESS_THREADS         threads of the stress-throughput suite   (default 4)
+  LOCKSTRESS_THREADS         threads of the stress-throughput suite and the timed mix (default 4)
 flags:
   --repeat N                 as LOCKSTRESS_BENCH_REPEAT; prints the spread of the N medians
   --json                     one JSON document on stdout, tables on stderr

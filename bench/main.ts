@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: every suite, a table per suite, the headline ratios (interleaved, see
  * bench/headline.ts; the engine against its barrier's limit among them) with their spread and
- * targets, and with `--json` one JSON document on stdout (tables then go to stderr).
+ * targets, the timed mix's cost and benefit lines, and with `--json` one JSON document on
+ * stdout (tables then go to stderr).
  * Targets are printed as met or not met; nothing here is asserted. Bad input: one line naming
  * it, exit 2. Ctrl-C: the current task ends, the part that is done is printed, exit 130; the V8
  * child is killed; a second Ctrl-C leaves at once.
@@ -16,14 +17,18 @@ import {
   type RoundRatios,
   computeRatios,
   formatLimitTable,
+  formatMixHeadline,
+  formatMixTable,
   formatRatios,
   formatRepeats,
   formatTable,
   formatUnavailable,
+  mixHeadline,
   toBenchJson,
 } from './report.js';
 import { runContended, runHandoff } from './suites/contended.js';
 import { type EngineRounds, engineMethod, engineResults, kEngineRounds, kEngineVariant } from './suites/engine-limit.js';
+import { type MixVersion, kStallFactor, mixBudgetMs, runMix } from './suites/mix.js';
 import { runStressThroughput } from './suites/stress.js';
 import { runUncontended } from './suites/uncontended.js';
 import { killChildren, runV8Mutex } from './suites/v8-mutex.js';
@@ -31,8 +36,8 @@ import { runVfioKvm } from './suites/vfio-kvm.js';
 
 export const kExitInterrupted = 130;
 
-/** How a suite's table is printed: the common columns, or the limit beside the engine. */
-export type TableKind = 'common' | 'limit';
+/** How a suite's table is printed: the common columns, the timed mix, or the limit beside the engine. */
+export type TableKind = 'common' | 'mix' | 'limit';
 
 export interface BenchRun {
   /** `partial`: the run was interrupted while this suite ran; its results are the tasks done. */
@@ -41,6 +46,8 @@ export interface BenchRun {
   unavailable: Unavailable[];
   /** One entry per headline measurement (`--repeat`); the last may be partial if interrupted. */
   headline: RoundRatios[];
+  /** The timed mix's versions, with their samples. */
+  mix: MixVersion[];
   interrupted: boolean;
 }
 
@@ -53,6 +60,7 @@ export async function runBench(
   const unavailable: Unavailable[] = [];
   const headline: RoundRatios[] = [];
   const engine: EngineRounds[] = [];
+  const mix: MixVersion[] = [];
   const aborted = (): boolean => signal?.aborted === true;
   const step = async (title: string, run: () => SuiteOutput | Promise<SuiteOutput>, table: TableKind = 'common'): Promise<void> => {
     if (aborted()) return;
@@ -94,11 +102,22 @@ export async function runBench(
   await step(`stress throughput, 2b48f52f2bff, ${config.stressThreads} threads`, () =>
     runStressThroughput(Math.max(200, config.timeMs * 3), config.stressThreads, signal),
   );
+  const mixMs = mixBudgetMs(config.timeMs);
+  await step(
+    `vfio/kvm timed mix: every op of each version's own plan, ${config.stressThreads} threads, ${mixMs} ms per version (the real engine: tracking and watchdog on, jitter off; stalls: ops over ${kStallFactor}x the median)`,
+    async () => {
+      const output = await runMix({ durationMs: mixMs, threads: config.stressThreads, ...(signal === undefined ? {} : { signal }) });
+      mix.push(...output.versions);
+      return output;
+    },
+    'mix',
+  );
   return {
     suites,
     results: suites.flatMap((s) => s.output.results),
     unavailable,
     headline,
+    mix,
     interrupted: aborted(),
   };
 }
@@ -126,17 +145,19 @@ async function main(): Promise<number> {
     const ratios = computeRatios(run.headline);
     const cpus = availableParallelism();
     human.write(`lockstress bench: node ${process.version}, ${cpus} cpus, ${config.timeMs} ms per task\n\n`);
-    const formats = { common: formatTable, limit: formatLimitTable };
+    const formats = { common: formatTable, mix: formatMixTable, limit: formatLimitTable };
     for (const { title, output, partial, table } of run.suites) {
       if (output.results.length > 0) human.write(`${formats[table](partial ? `${title} (interrupted: the tasks done)` : title, output.results)}\n\n`);
     }
     if (run.unavailable.length > 0) human.write(`${formatUnavailable(run.unavailable)}\n\n`);
     human.write(`${formatRatios(ratios, { ...headlineMethod(config.timeMs), repeat: run.headline.length }, run.interrupted)}\n`);
     if (run.headline.length > 1) human.write(`\n${formatRepeats(run.headline)}\n`);
+    const fix = mixHeadline(run.results);
+    if (fix !== null) human.write(`\n${formatMixHeadline(fix)}\n`);
     human.write('\nAbsolute times vary between machines and moments; the headline ratios are measured interleaved.\n');
     if (run.interrupted) human.write('INTERRUPTED: the tables above are the part that was done.\n');
     if (config.json) {
-      const json = toBenchJson(run.results, ratios, run.unavailable, cpus, { measurements: run.headline, interrupted: run.interrupted });
+      const json = toBenchJson(run.results, ratios, run.unavailable, cpus, { measurements: run.headline, interrupted: run.interrupted, mix: fix });
       process.stdout.write(`${JSON.stringify(json)}\n`);
     }
     return run.interrupted ? kExitInterrupted : 0;

@@ -37,7 +37,7 @@ describe('bench CLI', () => {
       tool: string;
       node: string;
       cpus: number;
-      results: Array<{ name: string; threads: number; nsPerOp: number; opsPerSec: number; rme: number; samples: number }>;
+      results: Array<{ name: string; threads: number; nsPerOp: number; opsPerSec: number; rme: number; samples: number; findings?: string[] } & Record<string, unknown>>;
       targets: Record<string, { op: string; value: number }>;
       ratios: Record<string, number | null>;
       ratioStats: Record<string, { median: number; min: number; max: number; rounds: number } | null>;
@@ -66,8 +66,18 @@ describe('bench CLI', () => {
       'stress/2b48f52f2bff',
       'barrier/limit',
       'stress-rounds/2b48f52f2bff',
+      'vfio-kvm/mix/pre-51cdc8bc',
+      'vfio-kvm/mix/51cdc8bc',
+      'vfio-kvm/mix/fix-v2',
+      'vfio-kvm/mix/2b48f52f2bff',
+      'vfio-kvm/mix/missing-put',
     ]) {
       expect(names, name).toContain(name);
+    }
+    // The timed mix: tinybench's latency figures and what the timing surfaced, on every version.
+    for (const r of doc.results.filter((x) => x.name.startsWith('vfio-kvm/mix/'))) {
+      for (const key of ['p50', 'p75', 'p99', 'p999', 'max', 'deadlocks', 'stalls', 'leakedRefs']) expect(typeof r[key], `${r.name} ${key}`).toBe('number');
+      expect(Array.isArray(r.findings), r.name).toBe(true);
     }
     expect(doc.results.filter((r) => r.name === 'barrier/limit').map((r) => r.threads)).toEqual([1, 2, 4]);
     expect(doc.results.filter((r) => r.name === 'stress-rounds/2b48f52f2bff').map((r) => r.threads)).toEqual([2, 4]);
