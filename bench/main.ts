@@ -2,7 +2,7 @@
  * `npm run bench`: every suite, a table per suite, the headline ratios (interleaved, see
  * bench/headline.ts; the engine against its barrier's limit among them) with their spread and
  * targets, the timed mix's cost and benefit lines, and with `--json` one JSON document on
- * stdout (tables then go to stderr).
+ * stdout (tables then go to stderr); `--plot DIR` also draws the timed mix (bench/plot.ts).
  * Targets are printed as met or not met; nothing here is asserted. Bad input: one line naming
  * it, exit 2. Ctrl-C: the current task ends, the part that is done is printed, exit 130; the V8
  * child is killed; a second Ctrl-C leaves at once.
@@ -13,6 +13,7 @@ import { ConfigError } from '../src/errors.js';
 import type { BenchResult, SuiteOutput, Unavailable } from './bench-result.js';
 import { type BenchConfig, benchConfig, kBenchUsage } from './config.js';
 import { headlineMethod, measureHeadline } from './headline.js';
+import { type PlotSeries, preparePlotDir, writeMixPlot } from './plot.js';
 import {
   type RoundRatios,
   computeRatios,
@@ -46,7 +47,7 @@ export interface BenchRun {
   unavailable: Unavailable[];
   /** One entry per headline measurement (`--repeat`); the last may be partial if interrupted. */
   headline: RoundRatios[];
-  /** The timed mix's versions, with their samples. */
+  /** The timed mix's versions, with their samples (for the plot). */
   mix: MixVersion[];
   interrupted: boolean;
 }
@@ -129,6 +130,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const human = config.json ? process.stderr : process.stdout;
+  if (config.plot !== '') preparePlotDir(config.plot);
   const interrupt = new AbortController();
   const onSigint = (): void => {
     // A second ^C: leave now, once a running V8 child is killed and reaped (within 1 s).
@@ -159,6 +161,20 @@ async function main(): Promise<number> {
     if (config.json) {
       const json = toBenchJson(run.results, ratios, run.unavailable, cpus, { measurements: run.headline, interrupted: run.interrupted, mix: fix });
       process.stdout.write(`${JSON.stringify(json)}\n`);
+    }
+    if (config.plot !== '' && run.mix.length > 0) {
+      const series: PlotSeries[] = run.mix.map(({ result, sortedUs }) => ({
+        label: result.name.replace(/^vfio-kvm\/mix\//, ''),
+        sortedUs,
+        detail: `${result.deadlocks ?? 0} deadlocks, ${result.leakedRefs ?? 0} leaked refs, ${result.samples.toLocaleString('en-US')} ops`,
+      }));
+      const path = writeMixPlot(
+        config.plot,
+        series,
+        'vfio/kvm timed mix: op latency by percentile',
+        `${config.stressThreads} threads on ${cpus} cpus, ${mixBudgetMs(config.timeMs)} ms per version, node ${process.version}; a deadlocked op counts until its round was torn down`,
+      );
+      process.stderr.write(`bench: wrote ${path}\n`);
     }
     return run.interrupted ? kExitInterrupted : 0;
   } finally {

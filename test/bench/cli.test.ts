@@ -1,4 +1,7 @@
 /** `npm run bench` as a user runs it: --json parses, bad input is one line and exit 2. */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compiledPath } from '../helpers/compiled.js';
 import { type NodeRun, runNode } from '../helpers/run-node.js';
@@ -31,7 +34,8 @@ describe('bench CLI', () => {
   });
 
   it('--json prints one JSON document with every result name', async () => {
-    const run = await runBench(['--json', '--repeat', '2'], { LOCKSTRESS_BENCH_TIME_MS: '10', LOCKSTRESS_BENCH_THREADS: '1,2', LOCKSTRESS_THREADS: '2' });
+    const plotDir = join(mkdtempSync(join(tmpdir(), 'lockstress-plot-')), 'charts');
+    const run = await runBench(['--json', '--repeat', '2', '--plot', plotDir], { LOCKSTRESS_BENCH_TIME_MS: '10', LOCKSTRESS_BENCH_THREADS: '1,2', LOCKSTRESS_THREADS: '2' });
     expect(run.code).toBe(0);
     const doc = JSON.parse(run.stdout) as {
       tool: string;
@@ -83,6 +87,11 @@ describe('bench CLI', () => {
     expect(doc.results.filter((r) => r.name === 'stress-rounds/2b48f52f2bff').map((r) => r.threads)).toEqual([2, 4]);
     expect(doc.targets.roundsVsBarrierLimit4).toMatchObject({ op: '>=', value: 0.5 });
     expect(doc.targets.roundsVsBarrierLimit2).toMatchObject({ op: '>=', value: 0.3 });
+    // The chart: one self-contained SVG.
+    const svg = readFileSync(join(plotDir, 'mix-latency.svg'), 'utf8');
+    expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
+    expect(svg).not.toMatch(/https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
+    for (const v of ['pre-51cdc8bc', '51cdc8bc', 'fix-v2', '2b48f52f2bff', 'missing-put']) expect(svg).toContain(`>${v}</text>`);
     expect(doc.results.filter((r) => r.name === 'spinlock/contended').map((r) => r.threads)).toEqual([1, 2]);
     expect(Object.keys(doc.ratios).sort()).toEqual([
       'asyncMutexVsMutex',
@@ -108,11 +117,23 @@ describe('bench CLI', () => {
     expect(run.stderr).toContain('headline medians of 2 repeats');
   }, 60_000);
 
+  it('--plot onto a file, not a folder, exits 2 with one line naming it, before running anything', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'lockstress-plot-')), 'a-file');
+    writeFileSync(file, '');
+    const run = await runBench(['--plot', file], {});
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    const lines = run.stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(`--plot=${JSON.stringify(file)}`);
+  });
+
   it('--help prints the variables and exits 0', async () => {
     const run = await runBench(['--help'], {});
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('LOCKSTRESS_BENCH_THREADS');
     expect(run.stdout).toContain('LOCKSTRESS_BENCH_REPEAT');
     expect(run.stdout).toContain('--repeat N');
+    expect(run.stdout).toContain('--plot DIR');
   });
 });

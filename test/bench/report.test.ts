@@ -154,6 +154,15 @@ describe('bench options', () => {
     expect(() => benchConfig({}, ['--fast'])).toThrow(ConfigError);
   });
 
+  it('--plot DIR names the chart\'s folder; none by default', () => {
+    expect(benchConfig({}, []).plot).toBe('');
+    expect(benchConfig({}, ['--plot', 'out/charts']).plot).toBe('out/charts');
+    expect(benchConfig({}, ['--plot=x', '--json'])).toMatchObject({ plot: 'x', json: true });
+    expect(() => benchConfig({}, ['--plot'])).toThrow('--plot: missing folder');
+    expect(() => benchConfig({}, ['--plot', '--json'])).toThrow('--plot: missing folder');
+    expect(() => benchConfig({}, ['--plot='])).toThrow('--plot="": expected a folder');
+  });
+
   it('--repeat N and LOCKSTRESS_BENCH_REPEAT set the repeats; the flag wins', () => {
     expect(benchConfig({}, ['--repeat', '5']).repeat).toBe(5);
     expect(benchConfig({}, ['--repeat=3', '--json'])).toMatchObject({ repeat: 3, json: true });
