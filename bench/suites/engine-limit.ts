@@ -9,8 +9,9 @@
  * - the barrier side: bursts of a crew of n workers crossing the barrier back to back, timed in
  *   the workers, for `barrierMs` in all; crossings/s = crossings / the bursts' wall time;
  * - the engine side: one real `runStress` of 2b48f52f2bff on n threads for `stressMs` (tracking,
- *   jitter, watchdog: the defaults of `npm run stress`), on one pool kept for all rounds; its
- *   verdict's `roundsPerSec` and `acquisitionsPerSec`.
+ *   jitter, watchdog: the defaults of `npm run stress`), on one pool of 4 workers kept for the
+ *   whole measurement (a 2-thread run uses two of them); its verdict's `roundsPerSec` and
+ *   `acquisitionsPerSec`.
  * A round's ratio is rounds/s ÷ (crossings/s ÷ 2). Thread counts that only `barrier/limit` needs
  * (LOCKSTRESS_BENCH_THREADS beyond 2 and 4) get the barrier side alone.
  */
@@ -28,8 +29,8 @@ import { roundOrder, yieldToEventLoop } from '../interleave.js';
 export const kEngineVariant = '2b48f52f2bff';
 /** Thread counts of the engine side (and of the ratios). */
 export const kEngineThreads = [2, 4] as const;
-/** Rounds per thread count. @default 6 */
-export const kEngineRounds = 6;
+/** Rounds per thread count. @default 5 */
+export const kEngineRounds = 5;
 
 export interface EngineMethod {
   rounds: number;
@@ -39,9 +40,9 @@ export interface EngineMethod {
   barrierMs: number;
 }
 
-/** For a `LOCKSTRESS_BENCH_TIME_MS` of `timeMs`: 6 rounds of a 0.3 x timeMs engine run and 0.1 x timeMs of barrier. */
+/** For a `LOCKSTRESS_BENCH_TIME_MS` of `timeMs`: 5 rounds of a 0.25 x timeMs engine run and 0.08 x timeMs of barrier. */
 export function engineMethod(timeMs: number): EngineMethod {
-  return { rounds: kEngineRounds, stressMs: Math.max(50, Math.round(timeMs * 0.3)), barrierMs: Math.max(10, Math.round(timeMs * 0.1)) };
+  return { rounds: kEngineRounds, stressMs: Math.max(50, Math.round(timeMs * 0.25)), barrierMs: Math.max(10, Math.round(timeMs * 0.08)) };
 }
 
 /** Per-round figures, by thread count. */
@@ -88,6 +89,30 @@ export async function measureEngineLimit(method: EngineMethod, barrierThreads: r
   const out: EngineRounds = { crossingsPerSec: {}, roundsPerSec: {}, acquisitionsPerSec: {} };
   const aborted = (): boolean => signal?.aborted === true;
   const counts = [...new Set([...barrierThreads, ...kEngineThreads])].sort((a, b) => a - b);
+  const poolThreads = Math.max(...kEngineThreads);
+  const pool = new Piscina({
+    filename: compiledUrl('workers/round-worker.js').href,
+    minThreads: poolThreads,
+    maxThreads: poolThreads,
+    idleTimeout: 60_000,
+    atomics: 'sync',
+  });
+  try {
+    await measureCounts(out, counts, pool, method, aborted, signal);
+  } finally {
+    await pool.destroy();
+  }
+  return out;
+}
+
+async function measureCounts(
+  out: EngineRounds,
+  counts: readonly number[],
+  sharedPool: Piscina,
+  method: EngineMethod,
+  aborted: () => boolean,
+  signal: AbortSignal | undefined,
+): Promise<void> {
   for (const threads of counts) {
     if (aborted()) break;
     const withEngine = (kEngineThreads as readonly number[]).includes(threads);
@@ -95,9 +120,7 @@ export async function measureEngineLimit(method: EngineMethod, barrierThreads: r
     new Barrier(memory).reset(threads);
     const spins = defaultBarrierSpins(threads);
     const crew = new Crew(memory, threads, Math.max(1, Math.min(25, method.barrierMs / 2)), { mode: 'barrier', spins });
-    const pool = withEngine
-      ? new Piscina({ filename: compiledUrl('workers/round-worker.js').href, minThreads: threads, maxThreads: threads, idleTimeout: 60_000, atomics: 'sync' })
-      : undefined;
+    const pool = withEngine ? sharedPool : undefined;
     const crossings: number[] = (out.crossingsPerSec[threads] = []);
     const rounds: number[] = [];
     const acquisitions: number[] = [];
@@ -110,12 +133,12 @@ export async function measureEngineLimit(method: EngineMethod, barrierThreads: r
         let engine: { roundsPerSec: number; acquisitionsPerSec: number } | null = null;
         let limit = 0;
         for (const side of order) {
-          if (aborted()) return out;
+          if (aborted()) return;
           if (side === 'b') limit = barrierSide(crew, method.barrierMs);
           else if (pool !== undefined) engine = await engineSide(pool, threads, method.stressMs, r + 2, signal);
           await yieldToEventLoop();
         }
-        if (pool !== undefined && engine === null) return out; // interrupted inside the run
+        if (pool !== undefined && engine === null) return; // interrupted inside the run
         crossings.push(limit);
         if (engine !== null) {
           rounds.push(engine.roundsPerSec);
@@ -126,10 +149,8 @@ export async function measureEngineLimit(method: EngineMethod, barrierThreads: r
       }
     } finally {
       await crew.stop();
-      await pool?.destroy();
     }
   }
-  return out;
 }
 
 const median = (values: readonly number[]): number => {
