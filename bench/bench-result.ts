@@ -18,6 +18,32 @@ export interface BenchResult {
   acquisitions?: number;
   /** What one operation is, when the name alone does not say. */
   note?: string;
+  /**
+   * The timed mix (`vfio-kvm/mix/*`): tinybench's latency statistics of every op, in µs, and what
+   * the timing surfaced: rounds torn down as deadlocks, ops slower than 100x the median, the
+   * references the arbiter found still held (summed over rounds), the distinct finding kinds.
+   */
+  p50?: number;
+  p75?: number;
+  p99?: number;
+  p999?: number;
+  max?: number;
+  deadlocks?: number;
+  stalls?: number;
+  leakedRefs?: number;
+  findings?: string[];
+  /** Ops ended by a teardown (counted with the time until then). */
+  tornDownOps?: number;
+  /** Ops timed but not stored (a thread's record was full): 0 unless the budget is huge. */
+  samplesDropped?: number;
+  /** Each op's own figures (µs): ops, p50, p99, max. */
+  perOp?: Record<string, { ops: number; p50: number; p99: number; max: number }>;
+  /** The rendezvous limit and the engine (`barrier/limit`, `stress-rounds/*`): medians over rounds. */
+  crossingsPerSec?: number;
+  roundsPerSec?: number;
+  acquisitionsPerSec?: number;
+  /** Min and max of the per-round figure whose median is `opsPerSec`. */
+  range?: [number, number];
 }
 
 /** A suite that could not run here (e.g. no `Atomics.Mutex`): reported, not an error. */

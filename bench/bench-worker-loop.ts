@@ -15,9 +15,11 @@ import {
   kBenchHandoffEnd,
   kBenchResultCount,
   kBenchResultElapsedNs,
+  kBenchBarrierStopAt,
   kBenchStop,
   kBenchTurn,
 } from '../src/layout.js';
+import { Barrier } from '../src/primitives/barrier.js';
 import { FutexMutex } from '../src/primitives/futex-mutex.js';
 import { SpinLock } from '../src/primitives/spin-lock.js';
 import { StringTable } from '../src/primitives/string-table.js';
@@ -28,7 +30,9 @@ import { assignIds, createThreadWorld } from '../src/scenarios/world.js';
 export type BenchJob =
   | { mode: 'contended'; kind: 'futex-mutex' | 'spinlock' | 'ticket-spinlock'; lockId: number }
   | { mode: 'handoff'; how: 'futex' | 'spin' }
-  | { mode: 'vfio'; scenarioUrl: string; variant: string };
+  | { mode: 'vfio'; scenarioUrl: string; variant: string }
+  /** Crossings of the real Barrier (src/primitives/barrier.ts) with `spins` reads before sleeping. */
+  | { mode: 'barrier'; spins: number };
 
 export interface BenchWorkerData {
   /** The crew's control block (src/layout.ts). */
@@ -66,8 +70,9 @@ export async function runBenchWorker(data: BenchWorkerData, ready: () => void): 
     const start = performance.now();
     let count = 0;
     try {
-      if (data.job.mode === 'handoff' && data.thread !== 0) {
-        // The follower hands back until thread 0 says the burst is over.
+      if ((data.job.mode === 'handoff' && data.thread !== 0) || data.job.mode === 'barrier') {
+        // The follower hands back until thread 0 says the burst is over; barrier threads cross
+        // until the crossing count thread 0 decided (every thread must make the same number).
         count = step(Number.POSITIVE_INFINITY);
       } else {
         while (performance.now() - start < data.burstMs) count += step(kClockEvery);
@@ -134,6 +139,28 @@ async function makeStep(memory: SharedMemory, ctl: Int32Array, data: BenchWorker
           handed++;
         }
         return handed;
+      };
+    }
+    case 'barrier': {
+      // Every thread must cross the same number of times, or the last ones would wait for ever.
+      // Thread 0, its time up after crossing c, publishes c + 2 before it arrives at c + 1: no
+      // thread can have finished crossing c + 1 before that store (it needs thread 0's arrival),
+      // so every thread reads it at the latest after crossing c + 1 and stops after c + 2.
+      const barrier = new Barrier(memory, job.spins);
+      const leader = data.thread === 0;
+      return () => {
+        const start = performance.now();
+        let crossed = 0;
+        for (;;) {
+          barrier.arrive();
+          crossed++;
+          const stopAt = Atomics.load(ctl, kBenchBarrierStopAt);
+          if (stopAt !== 0) {
+            if (crossed >= stopAt) return crossed;
+          } else if (leader && crossed % kClockEvery === 0 && performance.now() - start >= data.burstMs) {
+            Atomics.store(ctl, kBenchBarrierStopAt, crossed + 2);
+          }
+        }
       };
     }
     case 'vfio': {

@@ -12,24 +12,28 @@ export interface BenchConfig {
   threadCounts: number[];
   /** Time per tinybench task, ms. `LOCKSTRESS_BENCH_TIME_MS`, default 1000. */
   timeMs: number;
-  /** Threads of the stress-throughput suite. `LOCKSTRESS_THREADS`, default 4. */
+  /** Threads of the stress-throughput suite and the timed mix. `LOCKSTRESS_THREADS`, default 4. */
   stressThreads: number;
   /** Times the whole headline measurement runs. `LOCKSTRESS_BENCH_REPEAT` or `--repeat N`, default 1. */
   repeat: number;
   /** One JSON document on stdout. `--json`. */
   json: boolean;
+  /** Folder for the timed mix's latency chart (mix-latency.svg), '' = none. `--plot DIR`. */
+  plot: string;
   help: boolean;
 }
 
-export const kDefaultBenchConfig: BenchConfig = { threadCounts: [1, 2, 4], timeMs: 1000, stressThreads: 4, repeat: 1, json: false, help: false };
+export const kDefaultBenchConfig: BenchConfig = { threadCounts: [1, 2, 4], timeMs: 1000, stressThreads: 4, repeat: 1, json: false, plot: '', help: false };
 
 /** Bounds of `--repeat` / `LOCKSTRESS_BENCH_REPEAT`. */
 export const kRepeatLimits = [1, 100] as const;
 
-export const kBenchUsage = `usage: npm run bench -- [--repeat N] [--json] [--help]
+export const kBenchUsage = `usage: npm run bench -- [--repeat N] [--json] [--plot DIR] [--help]
 
 Measures what each lock costs: uncontended, contended and handoff, against raw Atomics,
-async-mutex and V8's Atomics.Mutex, plus the vfio/kvm open+close path and stress throughput.
+async-mutex and V8's Atomics.Mutex, plus the vfio/kvm open+close path, stress throughput, the
+stress engine beside its barrier's rendezvous limit, and the timed open/release mix of every
+kernel version (op latencies, deadlocks, stalls, leaked references).
 The headline ratios are measured in alternating rounds (see the README, "Benchmarks").
 Ctrl-C stops the run, prints the part that is done and exits 130.
 
@@ -37,10 +41,11 @@ environment:
   LOCKSTRESS_BENCH_THREADS   thread counts of the contended suites   (default 1,2,4)
   LOCKSTRESS_BENCH_TIME_MS   time per measured task, ms               (default 1000)
   LOCKSTRESS_BENCH_REPEAT    times the headline ratios are measured   (default 1)
-  LOCKSTRESS_THREADS         threads of the stress-throughput suite   (default 4)
+  LOCKSTRESS_THREADS         threads of the stress-throughput suite and the timed mix (default 4)
 flags:
   --repeat N                 as LOCKSTRESS_BENCH_REPEAT; prints the spread of the N medians
   --json                     one JSON document on stdout, tables on stderr
+  --plot DIR                 write DIR/mix-latency.svg: the timed mix's latency by percentile
   --help                     this text`;
 
 export function parseThreadCounts(text: string): number[] {
@@ -77,6 +82,14 @@ export function benchConfig(env: NodeJS.ProcessEnv, args: readonly string[]): Be
       const value = inline ?? next ?? '';
       if (inline === undefined) i++;
       config.repeat = parseInteger('--repeat', value, ...kRepeatLimits);
+    } else if (arg === '--plot' || arg.startsWith('--plot=')) {
+      const inline = arg.startsWith('--plot=') ? arg.slice('--plot='.length) : undefined;
+      const next = args[i + 1];
+      if (inline === undefined && (next === undefined || next.startsWith('--'))) throw new ConfigError('--plot: missing folder');
+      const value = inline ?? next ?? '';
+      if (inline === undefined) i++;
+      if (value.trim() === '') throw new ConfigError('--plot="": expected a folder');
+      config.plot = value;
     } else throw new ConfigError(`unknown flag ${JSON.stringify(arg)} (see --help)`);
   }
   return config;

@@ -11,6 +11,7 @@ import {
   createBenchControlBlock,
   kBenchDone,
   kBenchGo,
+  kBenchBarrierStopAt,
   kBenchHandoffEnd,
   kBenchResultCount,
   kBenchResultElapsedNs,
@@ -58,6 +59,7 @@ export class Crew {
     // Handoff bursts start with thread 0's turn and end when thread 0 says so.
     Atomics.store(ctl, kBenchTurn, 0);
     Atomics.store(ctl, kBenchHandoffEnd, 0);
+    Atomics.store(ctl, kBenchBarrierStopAt, 0);
     Atomics.add(ctl, kBenchGo, 1);
     Atomics.notify(ctl, kBenchGo);
     const started = Date.now();

@@ -9,11 +9,16 @@
  * what the JIT compiled for the tasks that ran before (FutexMutex.lock is shared by the plain
  * and the tracked mutex); in one main isolate two measurements of FutexMutex / raw CAS gave 1.14
  * and 1.33, in fresh workers 1.14 every time. `--repeat N` calls this N times.
+ *
+ * The `engine` ratios (stress rounds against the Barrier's rendezvous limit) are measured here
+ * too, after the others, by bench/suites/engine-limit.ts: the same alternation of their two
+ * sides, in rounds of a stress run and barrier bursts.
  */
 import { Worker } from 'node:worker_threads';
 import type { Unavailable } from './bench-result.js';
 import type { InterleaveOptions } from './interleave.js';
 import { type RatioKey, type RatioSpec, type RoundRatios, kRatioSpecs } from './report.js';
+import { type EngineRounds, engineMethod, limitRatios, measureEngineLimit } from './suites/engine-limit.js';
 import { type ChildHooks, runV8Rounds } from './suites/v8-mutex.js';
 
 /** Rounds per ratio and measurement. @default 20 */
@@ -41,6 +46,8 @@ const kWorkerFile = new URL('./headline-worker.js', import.meta.url);
 export interface HeadlineMeasurement {
   rounds: RoundRatios;
   unavailable: Unavailable[];
+  /** The engine ratios' two sides, round by round (null if not reached). */
+  engine: EngineRounds | null;
 }
 
 type Rounds = { rounds: number[] } | { unavailable: string };
@@ -80,15 +87,27 @@ function runInWorker(spec: RatioSpec, method: HeadlineMethod, signal?: AbortSign
 
 const kInV8Child: RatioKey = 'mutexVsV8Mutex';
 
-export async function measureHeadline(timeMs: number, hooks: ChildHooks = {}): Promise<HeadlineMeasurement> {
+/**
+ * `barrierThreads`: the thread counts `barrier/limit` is measured at (LOCKSTRESS_BENCH_THREADS);
+ * 2 and 4, which the engine ratios need, are always measured.
+ */
+export async function measureHeadline(timeMs: number, hooks: ChildHooks = {}, barrierThreads: readonly number[] = []): Promise<HeadlineMeasurement> {
   const method = headlineMethod(timeMs);
   const rounds: Partial<Record<RatioKey, number[]>> = {};
   const unavailable: Unavailable[] = [];
   for (const spec of kRatioSpecs) {
     if (hooks.signal?.aborted === true) break;
+    if (spec.measure === 'engine') continue;
     const result = spec.key === kInV8Child ? await runV8Rounds(method, hooks) : await runInWorker(spec, method, hooks.signal);
     if ('unavailable' in result) unavailable.push({ name: `${spec.key} (headline)`, reason: result.unavailable });
     else rounds[spec.key] = result.rounds;
   }
-  return { rounds, unavailable };
+  if (hooks.signal?.aborted === true) return { rounds, unavailable, engine: null };
+  const engine = await measureEngineLimit(engineMethod(timeMs), barrierThreads, hooks.signal);
+  for (const spec of kRatioSpecs) {
+    if (spec.measure !== 'engine' || spec.threads === undefined) continue;
+    const ratios = limitRatios(engine, spec.threads);
+    if (ratios.length > 0) rounds[spec.key] = ratios;
+  }
+  return { rounds, unavailable, engine };
 }

@@ -6,11 +6,24 @@
 import type { BenchResult, Unavailable } from './bench-result.js';
 import { round } from './bench-result.js';
 
-export type RatioKey = 'mutexVsRawCas' | 'trackingOnVsOff' | 'asyncMutexVsMutex' | 'mutexVsV8Mutex';
+export type RatioKey =
+  | 'mutexVsRawCas'
+  | 'trackingOnVsOff'
+  | 'asyncMutexVsMutex'
+  | 'mutexVsV8Mutex'
+  | 'roundsVsBarrierLimit4'
+  | 'roundsVsBarrierLimit2';
 
 export interface RatioSpec {
   key: RatioKey;
   label: string;
+  /**
+   * How its rounds are measured: `uncontended`, two batched loops of the uncontended suite
+   * interleaved in a fresh isolate (bench/headline.ts); `engine`, the stress engine beside the
+   * Barrier's limit on `threads` threads (bench/suites/engine-limit.ts).
+   */
+  measure: 'uncontended' | 'engine';
+  threads?: number;
   /** The measured side (numerator) and the reference (denominator), as result names. */
   sides: readonly [string, string];
   /** `<=` or `>=` the target. */
@@ -21,27 +34,47 @@ export interface RatioSpec {
 export const kRatioSpecs: readonly RatioSpec[] = [
   {
     key: 'mutexVsRawCas',
+    measure: 'uncontended',
     label: 'FutexMutex (tracking off) / raw CAS pair',
     sides: ['futex-mutex/uncontended', 'raw-cas/uncontended'],
     target: { op: '<=', value: 1.2 },
   },
   {
     key: 'trackingOnVsOff',
+    measure: 'uncontended',
     label: 'FutexMutex tracking on / off',
     sides: ['futex-mutex+tracking/uncontended', 'futex-mutex/uncontended'],
     target: { op: '<=', value: 3 },
   },
   {
     key: 'asyncMutexVsMutex',
+    measure: 'uncontended',
     label: 'async-mutex / FutexMutex',
     sides: ['async-mutex/uncontended', 'futex-mutex/uncontended'],
     target: { op: '>=', value: 30 },
   },
   {
     key: 'mutexVsV8Mutex',
+    measure: 'uncontended',
     label: 'FutexMutex / V8 Atomics.Mutex',
     sides: ['futex-mutex/uncontended', 'v8-atomics-mutex/uncontended'],
     target: { op: '<=', value: 1.0 },
+  },
+  {
+    key: 'roundsVsBarrierLimit4',
+    measure: 'engine',
+    threads: 4,
+    label: 'stress rounds / barrier limit, 4 threads',
+    sides: ['stress-rounds/2b48f52f2bff', 'barrier/limit'],
+    target: { op: '>=', value: 0.5 },
+  },
+  {
+    key: 'roundsVsBarrierLimit2',
+    measure: 'engine',
+    threads: 2,
+    label: 'stress rounds / barrier limit, 2 threads',
+    sides: ['stress-rounds/2b48f52f2bff', 'barrier/limit'],
+    target: { op: '>=', value: 0.3 },
   },
 ];
 
@@ -168,6 +201,83 @@ export function formatRepeats(measurements: readonly RoundRatios[]): string {
   return lines.join('\n');
 }
 
+/** µs as a short figure with its unit: `3.31 µs`, `812 µs`, `6.1 ms`. */
+export function formatUs(us: number): string {
+  return us >= 1000 ? `${fmt(us / 1000)} ms` : `${fmt(us)} µs`;
+}
+
+/** The timed mix, the versions side by side. */
+export function formatMixTable(title: string, results: readonly BenchResult[]): string {
+  const cols: Array<[string, number, (r: BenchResult) => string]> = [
+    ['version', 15, (r) => r.name.replace(/^vfio-kvm\/mix\//, '')],
+    ['p50', 10, (r) => formatUs(r.p50 ?? 0)],
+    ['p99', 10, (r) => formatUs(r.p99 ?? 0)],
+    ['p99.9', 10, (r) => formatUs(r.p999 ?? 0)],
+    ['max', 10, (r) => formatUs(r.max ?? 0)],
+    ['deadlocks', 11, (r) => String(r.deadlocks ?? 0)],
+    ['stalls', 8, (r) => String(r.stalls ?? 0)],
+    ['leaked refs', 13, (r) => String(r.leakedRefs ?? 0)],
+    ['ops', 8, (r) => String(r.samples)],
+    ['rounds', 8, (r) => String(r.rounds ?? 0)],
+    ['findings', 0, (r) => (r.findings === undefined || r.findings.length === 0 ? 'clean' : r.findings.join(', '))],
+  ];
+  const row = (cells: string[]): string => cells.map((c, i) => c.padEnd(cols[i]?.[1] ?? 0)).join('').trimEnd();
+  return [title, row(cols.map(([h]) => h)), ...results.map((r) => row(cols.map(([, , f]) => f(r))))].join('\n');
+}
+
+/** `barrier/limit` and `stress-rounds/*`: median per second over the rounds, with their min-max. */
+export function formatLimitTable(title: string, results: readonly BenchResult[]): string {
+  const lines = [title, `${'name'.padEnd(28)}${'threads'.padEnd(9)}${'per second'.padEnd(13)}${'min-max'.padEnd(22)}${'rounds'.padEnd(8)}lock acquisitions/s`];
+  for (const r of results) {
+    const range = r.range === undefined ? '' : `${r.range[0].toLocaleString('en-US')}-${r.range[1].toLocaleString('en-US')}`;
+    lines.push(
+      `${r.name.padEnd(28)}${String(r.threads).padEnd(9)}${r.opsPerSec.toLocaleString('en-US').padEnd(13)}${range.padEnd(22)}${String(r.samples).padEnd(8)}${r.acquisitionsPerSec?.toLocaleString('en-US') ?? ''}`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** The fix's cost and benefit in the timed mix, one line each, from this run's results. */
+export interface MixHeadline {
+  cost: string;
+  benefit: string;
+}
+
+/** The fix against the version it fixed; null when either is missing from `results`. */
+export function mixHeadline(results: readonly BenchResult[], fix = '2b48f52f2bff', broken = '51cdc8bc'): MixHeadline | null {
+  const find = (v: string): BenchResult | undefined => results.find((r) => r.name === `vfio-kvm/mix/${v}`);
+  const f = find(fix);
+  const b = find(broken);
+  if (f === undefined || b === undefined || f.p50 === undefined || b.p50 === undefined) return null;
+  const delta = f.p50 - b.p50;
+  const signed = (x: number): string => `${x >= 0 ? '+' : '-'}${formatUs(Math.abs(x))}`;
+  // Like for like: the bare DEV_OPEN + DEV_CLOSE path on one thread, from the same run, when it ran.
+  const bare = (v: string): BenchResult | undefined => results.find((r) => r.name === `vfio-kvm/open-close/${v}` && r.threads === 1);
+  const bf = bare(fix);
+  const bb = bare(broken);
+  const path =
+    bf === undefined || bb === undefined
+      ? ''
+      : `; the bare open+close path, one thread: ${signed((bf.nsPerOp - bb.nsPerOp) / 1000)} (${formatUs(bf.nsPerOp / 1000)} vs ${formatUs(bb.nsPerOp / 1000)})`;
+  const cost = `${fix}: p50 ${signed(delta)} vs ${broken} in the mix (${formatUs(f.p50)} vs ${formatUs(b.p50)}, each on its own plan)${path}`;
+  const tail = (r: BenchResult): string => formatUs(r.p999 ?? 0);
+  const fixDeadlocks = f.deadlocks ?? 0;
+  const brokenDeadlocks = b.deadlocks ?? 0;
+  const fixSide =
+    fixDeadlocks === 0
+      ? `p99.9 ${tail(f)}, bounded (no deadlock in ${f.rounds ?? 0} rounds)`
+      : `p99.9 ${tail(f)}, NOT bounded (${fixDeadlocks} deadlocked rounds)`;
+  const brokenSide =
+    brokenDeadlocks > 0
+      ? `${broken}'s ${tail(b)} tail (${brokenDeadlocks} of ${b.rounds ?? 0} rounds deadlocked and torn down, max ${formatUs(b.max ?? 0)})`
+      : `${broken}'s p99.9 ${tail(b)} (no deadlock in this run)`;
+  return { cost, benefit: `${fix}: ${fixSide} vs ${brokenSide}` };
+}
+
+export function formatMixHeadline(h: MixHeadline): string {
+  return ['the fix in the timed mix (this run):', `  cost:    ${h.cost}`, `  benefit: ${h.benefit}`].join('\n');
+}
+
 export function formatUnavailable(unavailable: readonly Unavailable[]): string {
   return unavailable.map((u) => `unavailable: ${u.name}: ${u.reason}`).join('\n');
 }
@@ -175,14 +285,15 @@ export function formatUnavailable(unavailable: readonly Unavailable[]): string {
 /**
  * The JSON document. `ratios` keeps its keys and a number (the median) or null per key, as
  * before interleaving; `ratioStats`, `ratioRepeats`, `repeat` and `interrupted` were added
- * beside it, and `targets` gained `rangeCrossesTarget`.
+ * beside it, and `targets` gained `rangeCrossesTarget`. `mixHeadline` is the timed mix's cost and
+ * benefit lines (null when the mix did not run both versions).
  */
 export function toBenchJson(
   results: readonly BenchResult[],
   ratios: readonly Ratio[],
   unavailable: readonly Unavailable[],
   cpus: number,
-  headline: { measurements: readonly RoundRatios[]; interrupted: boolean } = { measurements: [], interrupted: false },
+  headline: { measurements: readonly RoundRatios[]; interrupted: boolean; mix?: MixHeadline | null } = { measurements: [], interrupted: false },
 ): unknown {
   return {
     tool: 'lockstress',
@@ -194,6 +305,7 @@ export function toBenchJson(
     repeat: headline.measurements.length,
     ratioRepeats: Object.fromEntries(ratios.map((r) => [r.key, repeatSpread(headline.measurements, r.key)])),
     targets: Object.fromEntries(ratios.map((r) => [r.key, { ...r.target, met: isMet(r), rangeCrossesTarget: rangeCrossesTarget(r) }])),
+    mixHeadline: headline.mix ?? null,
     unavailable,
     interrupted: headline.interrupted,
   };

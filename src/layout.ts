@@ -47,6 +47,11 @@ export interface Capacities {
   edges: number;
   /** Scheduling decisions a controlled round can record (schedule region). */
   scheduleSteps: number;
+  /**
+   * Per-op timing (the bench's timed mix, src/runner/op-timing.ts): op durations each thread can
+   * record in one variant. 0 (the default) means timing is off and the region takes no room.
+   */
+  opTimingSamples: number;
 }
 
 export const kDefaultCapacities: Capacities = {
@@ -62,6 +67,7 @@ export const kDefaultCapacities: Capacities = {
   classes: 1024,
   edges: 16384,
   scheduleSteps: 8192,
+  opTimingSamples: 0,
 };
 
 /**
@@ -74,6 +80,8 @@ export const kMaxLockClassesLimit = 8192;
  * of dependencies holds 2^15 (MAX_LOCKDEP_ENTRIES with CONFIG_LOCKDEP_BITS=15).
  */
 export const kMaxEdgesLimit = 1 << 18;
+/** Hard limit of {@link Capacities.opTimingSamples}: 2^20 samples (8 MB) per thread. */
+export const kMaxOpTimingSamples = 1 << 20;
 /** Locks one thread may hold at once: the kernel's MAX_LOCK_DEPTH. */
 export const kMaxHeldLocks = 48;
 /** Distinct holders a refcount's ledger tracks (like ref_tracker's per-holder entries). */
@@ -354,6 +362,29 @@ export const kStepWords = 8;
 export const SchedState = { Idle: 0, Runnable: 1, Waiting: 2, Finished: 3, WaitingWord: 4 } as const;
 export type SchedState = (typeof SchedState)[keyof typeof SchedState];
 
+// ---------------------------------------------------------------------------------------------
+// Per-op timing (src/runner/op-timing.ts), only when capacities.opTimingSamples > 0: one record per
+// thread, a header then the samples. Only the owning thread writes its record while it runs; the
+// main thread writes it only for a thread whose worker it terminated (closing its open op).
+/** Ops timed so far (may exceed capacities.opTimingSamples: the excess is counted, not stored). */
+export const kOpTimingCount = 0;
+/**
+ * Start of the op running now, in µs since the run epoch, + 1; 0 between ops. The main thread
+ * reads it to close the op of a thread it terminated in a teardown.
+ */
+export const kOpTimingStartUs = 1;
+/** Ops ended by a teardown (a deadlock, or a wait behind one), counted with the time until then. */
+export const kOpTimingTornDown = 2;
+/** References the arbiter found leaked (refcount-leak findings' counts), summed over rounds (thread 0). */
+export const kOpTimingLeakedRefs = 3;
+/** Index of the op running now (valid while kOpTimingStartUs is non-zero). */
+export const kOpTimingOp = 4;
+export const kOpTimingHeaderWords = 6;
+/** Sample i: its duration in ns (clamped to 2^31 - 1) at kOpTimingHeaderWords + 2i, its op index at + 1. */
+export const kOpSampleNs = 0;
+export const kOpSampleOp = 1;
+export const kOpSampleWords = 2;
+
 /** Absolute word bases of every region, computed from the capacities. */
 export interface Layout {
   readonly capacities: Capacities;
@@ -376,6 +407,10 @@ export interface Layout {
   readonly scheduleThreads: number;
   readonly scheduleSteps: number;
   readonly schedulePrefix: number;
+  /** Per-op timing records, one per thread (empty when capacities.opTimingSamples is 0). */
+  readonly opTiming: number;
+  /** Words of one thread's per-op timing record (0 when timing is off). */
+  readonly opTimingWords: number;
   /** Byte offset of the string bytes (after all word regions). */
   readonly stringBytesOffset: number;
   readonly totalBytes: number;
@@ -407,6 +442,8 @@ export function computeLayout(requested: Capacities): Layout {
   const scheduleThreads = take(capacities.threads * kSchedThreadWords);
   const scheduleSteps = take(capacities.scheduleSteps * kStepWords);
   const schedulePrefix = take(capacities.scheduleSteps);
+  const opTimingWords = capacities.opTimingSamples > 0 ? kOpTimingHeaderWords + capacities.opTimingSamples * kOpSampleWords : 0;
+  const opTiming = take(capacities.threads * opTimingWords);
   const stringBytesOffset = next * 4;
   const totalBytes = stringBytesOffset + capacities.stringBytes;
   return {
@@ -428,6 +465,8 @@ export function computeLayout(requested: Capacities): Layout {
     scheduleThreads,
     scheduleSteps,
     schedulePrefix,
+    opTiming,
+    opTimingWords,
     stringBytesOffset,
     totalBytes: totalBytes + ((8 - (totalBytes % 8)) % 8),
   };
@@ -445,6 +484,9 @@ function checkCapacities(requested: Capacities): Capacities {
   }
   if (requested.classes > kMaxLockClassesLimit) {
     throw new LimitError(`${requested.classes} lock classes (lockstress's limit is ${kMaxLockClassesLimit})`);
+  }
+  if (requested.opTimingSamples > kMaxOpTimingSamples) {
+    throw new LimitError(`${requested.opTimingSamples} timed ops per thread (lockstress's limit is ${kMaxOpTimingSamples})`);
   }
   if (requested.edges > kMaxEdgesLimit) {
     throw new LimitError(`${requested.edges} lock-order edge slots (lockstress's limit is ${kMaxEdgesLimit})`);
@@ -477,6 +519,11 @@ export const schedThreadBase = (l: Layout, thread: number): number => l.schedule
 export const stepBase = (l: Layout, step: number): number => l.scheduleSteps + step * kStepWords;
 export const overlapIndex = (l: Layout, a: number, b: number): number =>
   l.overlap + a * l.capacities.ops + b;
+/** Base of `thread`'s per-op timing record (only meaningful when capacities.opTimingSamples > 0). */
+export const opTimingBase = (l: Layout, thread: number): number => l.opTiming + thread * l.opTimingWords;
+/** Word of sample `i` of `thread` (its ns; its op index is at + kOpSampleOp). */
+export const opSampleIndex = (l: Layout, thread: number, i: number): number =>
+  opTimingBase(l, thread) + kOpTimingHeaderWords + i * kOpSampleWords;
 
 /** The main thread's slot in the per-thread table: the last one. Workers use 0..threads-2. */
 export const mainThreadIndex = (l: Layout): number => l.capacities.threads - 1;
@@ -519,10 +566,15 @@ export class SharedMemory {
 
   /** Microseconds since the run epoch, as a word. */
   nowUs(): number {
+    return this.usAt(performance.now());
+  }
+
+  /** {@link nowUs} for a `performance.now()` reading this thread took earlier. */
+  usAt(performanceNowMs: number): number {
     if (Number.isNaN(this.originMinusEpochMs)) {
       this.originMinusEpochMs = performance.timeOrigin - (this.f64[kHeaderEpochMs / 2] ?? 0);
     }
-    return ((performance.now() + this.originMinusEpochMs) * 1000) | 0;
+    return ((performanceNowMs + this.originMinusEpochMs) * 1000) | 0;
   }
 
   isAborted(): boolean {
@@ -555,6 +607,11 @@ export const kBenchTurn = 3;
 export const kBenchCounter = 4;
 /** Handoff suites: set by thread 0 when its burst time is up, so thread 1 stops waiting for its turn. */
 export const kBenchHandoffEnd = 5;
+/**
+ * Barrier-limit bursts (bench/suites/engine-limit.ts): the crossing count at which every thread
+ * stops; 0 until thread 0, its burst time up, decides it.
+ */
+export const kBenchBarrierStopAt = 6;
 /** Per-thread results start here: acquisitions, then elapsed ns, for each thread. */
 export const kBenchThreadResults = 8;
 export const kBenchResultCount = 0;

@@ -40,6 +40,7 @@ import type {
   VariantTaskResult,
 } from './messages.js';
 import { type Names, createNames } from './names.js';
+import { type OpTimes, closeOpenOps, readOpTimes } from './op-timing.js';
 import type { ResolvedStressOptions } from './options.js';
 import type { RunControl } from './run-stress.js';
 import { kCooperativeAbortMs, kWatchdogPollMs, releaseParked, signalAbort, waitParked } from './supervisor.js';
@@ -72,6 +73,8 @@ export interface VariantRun {
 export interface VariantResult {
   verdict: VariantVerdict;
   failure: { thread: number; failure: ScenarioFailure } | null;
+  /** Every op's duration, when the capacities asked for per-op timing (op-timing.ts); else null. */
+  opTimes: OpTimes | null;
 }
 
 /** A thread looping this long in scenario code without any scheduling point is a runaway. */
@@ -371,6 +374,7 @@ class VariantDriver {
       entry.controller.abort();
     }
     await Promise.all(stragglers.map((t) => this.tasks[t]?.promise));
+    closeOpenOps(this.memory, stragglers);
     let end = ending || this.failure !== null;
     if (!end && stragglers.length > 0) {
       for (const thread of stragglers) this.startThread(thread, true);
@@ -519,7 +523,7 @@ class VariantDriver {
       exploration: this.exploration,
       reproducer: this.reproducer(),
     };
-    return { verdict, failure: this.failure };
+    return { verdict, failure: this.failure, opTimes: readOpTimes(this.memory, this.threadIndexes, variant.opNames) };
   }
 }
 

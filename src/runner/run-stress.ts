@@ -15,6 +15,7 @@ import { decodeReplayToken } from '../schedule/replay-token.js';
 import type { FindingKind } from '../finding-kinds.js';
 import { roundTimeoutMs, runVariant } from './round-driver.js';
 import type { VariantVerdict } from './verdict.js';
+import type { OpTimes } from './op-timing.js';
 
 export { canonicalCycleKey } from './round-driver.js';
 
@@ -40,6 +41,11 @@ export interface RunHooks {
   started?: (info: { scenario: string; variants: number; threads: number; seed: number }) => void;
   /** Piscina pool override for tests (defaults to a pool of the thread count). */
   pool?: Piscina;
+  /**
+   * Per-op timing (the bench's timed mix, op-timing.ts): every thread records each op's duration,
+   * up to `samplesPerThread` per variant, and `variantTimed` gets them with the variant's verdict.
+   */
+  opTiming?: { samplesPerThread: number; variantTimed: (verdict: VariantVerdict, times: OpTimes) => void };
   /** What the shrinker asks of a run (not a flag): see {@link RunControl}. */
   control?: RunControl;
 }
@@ -108,7 +114,7 @@ export function capacitiesFor(scenario: ScenarioDescription, threads: number): C
 export async function runStress(options: ResolvedStressOptions, hooks: RunHooks = {}): Promise<StressRun> {
   const started = wallClockMs();
   const { url, scenario, variants } = await loadSelection(options);
-  const capacities = capacitiesFor(scenario, options.threads);
+  const capacities = { ...capacitiesFor(scenario, options.threads), opTimingSamples: hooks.opTiming?.samplesPerThread ?? 0 };
   const replay = options.replay === '' ? null : decodeReplayToken(options.origins.replay, options.replay);
   const pool =
     hooks.pool ??
@@ -155,6 +161,7 @@ export async function runStress(options: ResolvedStressOptions, hooks: RunHooks 
       }
       verdicts.push(result.verdict);
       hooks.variantDone?.(result.verdict);
+      if (result.opTimes !== null) hooks.opTiming?.variantTimed(result.verdict, result.opTimes);
       if (result.verdict.stoppedBy === 'interrupted') {
         interrupted = true;
         break;

@@ -48,6 +48,7 @@ import { Exploration } from './exploration.js';
 import { ControlledSchedule } from '../schedule/controlled-schedule.js';
 import { roundDecisions } from '../schedule/step-log.js';
 import { locateError } from './scenario-failure.js';
+import { OpTimer } from './op-timing.js';
 
 interface ThreadState {
   memory: SharedMemory;
@@ -155,6 +156,8 @@ export async function runVariantTask(task: VariantTask): Promise<VariantTaskResu
             task.schedule.plan ?? plan(createRng(deriveSeed(task.seed, r)), task.threads, r),
           )
         : null;
+    // Per-op timing (the bench's timed mix): null unless the layout has its region.
+    const timer = OpTimer.forThread(memory, thread);
     let needsSetup = !task.joinParked;
     if (task.joinParked && park(s, thread)) return { status: 'done', thread, ops: [...ran], posted };
 
@@ -205,7 +208,9 @@ export async function runVariantTask(task: VariantTask): Promise<VariantTaskResu
           step = `op ${name}`;
           ran.add(name);
           world.tracker?.beginOp(s.opIndex.get(name) ?? 0);
+          timer?.begin(s.opIndex.get(name) ?? 0);
           op(world.ctx);
+          timer?.end();
           world.tracker?.endOp();
         }
         world.schedule.leaveOps();
@@ -216,6 +221,7 @@ export async function runVariantTask(task: VariantTask): Promise<VariantTaskResu
           (variant.finish ?? scenario.finish)?.(world.ctx);
           enter(ThreadStep.Checks, 'invariants');
           const checks = checkRound(memory, s.strings, s.ids, scenario, variant.name, round);
+          timer?.addLeaks(checks);
           // Under control every round's decisions go to the main thread: a lock-order cycle is
           // found there, from the edges, and its first round needs its replay token too.
           if ((checks.length > 0 || world.schedule.controlled) && task.port !== undefined) {
@@ -246,6 +252,7 @@ export async function runVariantTask(task: VariantTask): Promise<VariantTaskResu
       } catch (error) {
         if (!(error instanceof RoundAborted)) throw error;
         world.schedule.abandon();
+        timer?.abandon();
         Atomics.store(i32, current, ThreadStep.Idle);
         if (park(s, thread)) return { status: 'done', thread, ops: [...ran], posted };
         // The main thread reset the world and set the next round: thread 0 runs its setup.

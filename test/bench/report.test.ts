@@ -32,6 +32,8 @@ const rounds: RoundRatios = {
   trackingOnVsOff: [4, 3.5, 4.5],
   asyncMutexVsMutex: [50, 60, 40, 20],
   mutexVsV8Mutex: [0.5, 0.6],
+  roundsVsBarrierLimit4: [0.13, 0.05, 0.6],
+  roundsVsBarrierLimit2: [0.35, 0.31],
 };
 const method = { rounds: 20, roundMs: 50, warmupMs: 250, repeat: 1 };
 const byKey = <T>(values: Array<{ key: string } & T>): Record<string, T> => Object.fromEntries(values.map((v) => [v.key, v]));
@@ -56,18 +58,24 @@ describe('headline ratios', () => {
       trackingOnVsOff: false,
       asyncMutexVsMutex: true,
       mutexVsV8Mutex: true,
+      roundsVsBarrierLimit4: false,
+      roundsVsBarrierLimit2: true,
     });
     expect(Object.fromEntries(ratios.map((r) => [r.key, rangeCrossesTarget(r)]))).toEqual({
       mutexVsRawCas: true,
       trackingOnVsOff: false,
       asyncMutexVsMutex: true,
       mutexVsV8Mutex: false,
+      roundsVsBarrierLimit4: true,
+      roundsVsBarrierLimit2: false,
     });
     const text = formatRatios(ratios, method);
     expect(text).toMatch(/raw CAS pair +1\.10 +1\.05-1\.30 +5 +<= 1\.2 +met; range crosses the target \(1 of 5 rounds not met\)/);
     expect(text).toMatch(/tracking on \/ off +4\.00 +3\.50-4\.50 +3 +<= 3 +NOT met$/m);
     expect(text).toMatch(/async-mutex \/ FutexMutex .*>= 30 +met; range crosses the target \(1 of 4 rounds not met\)/);
     expect(text).toMatch(/V8 Atomics\.Mutex .*<= 1 +met$/m);
+    expect(text).toMatch(/stress rounds \/ barrier limit, 4 threads +0\.13 +0\.05-0\.60 +3 +>= 0\.5 +NOT met; range crosses the target \(1 of 3 rounds met\)/);
+    expect(text).toMatch(/stress rounds \/ barrier limit, 2 threads +0\.33 .*>= 0\.3 +met$/m);
     expect(text).toContain('20 rounds of 50.0 ms per side');
   });
 
@@ -98,7 +106,7 @@ describe('headline ratios', () => {
     } & Record<string, unknown>;
     expect(json).toMatchObject({ tool: 'lockstress', node: process.version, cpus: 2, repeat: 2, interrupted: true });
     expect(json.results).toEqual(results);
-    const keys = ['asyncMutexVsMutex', 'mutexVsRawCas', 'mutexVsV8Mutex', 'trackingOnVsOff'];
+    const keys = ['asyncMutexVsMutex', 'mutexVsRawCas', 'mutexVsV8Mutex', 'roundsVsBarrierLimit2', 'roundsVsBarrierLimit4', 'trackingOnVsOff'];
     expect(Object.keys(json.ratios).sort()).toEqual(keys);
     expect(Object.keys(json.ratioStats).sort()).toEqual(keys);
     for (const key of keys) {
@@ -144,6 +152,15 @@ describe('bench options', () => {
     expect(config).toMatchObject({ timeMs: 25, stressThreads: 2, json: true, help: false, repeat: 1 });
     expect(() => benchConfig({ LOCKSTRESS_BENCH_TIME_MS: '0' }, [])).toThrow('LOCKSTRESS_BENCH_TIME_MS="0"');
     expect(() => benchConfig({}, ['--fast'])).toThrow(ConfigError);
+  });
+
+  it('--plot DIR names the chart\'s folder; none by default', () => {
+    expect(benchConfig({}, []).plot).toBe('');
+    expect(benchConfig({}, ['--plot', 'out/charts']).plot).toBe('out/charts');
+    expect(benchConfig({}, ['--plot=x', '--json'])).toMatchObject({ plot: 'x', json: true });
+    expect(() => benchConfig({}, ['--plot'])).toThrow('--plot: missing folder');
+    expect(() => benchConfig({}, ['--plot', '--json'])).toThrow('--plot: missing folder');
+    expect(() => benchConfig({}, ['--plot='])).toThrow('--plot="": expected a folder');
   });
 
   it('--repeat N and LOCKSTRESS_BENCH_REPEAT set the repeats; the flag wins', () => {

@@ -14,12 +14,13 @@ type V8Mutex = typeof import('../../bench/suites/v8-mutex.js');
 type VfioKvm = typeof import('../../bench/suites/vfio-kvm.js');
 type Stress = typeof import('../../bench/suites/stress.js');
 type Headline = typeof import('../../bench/headline.js');
+type EngineLimit = typeof import('../../bench/suites/engine-limit.js');
 
 const load = async <T>(path: string): Promise<T> => (await import(compiledPath(path))) as T;
 const kTinyMs = 10;
 
 function expectWellFormed(result: BenchResult): void {
-  expect(result.name).toMatch(/^[a-z0-9+-]+\/[a-z0-9-]+(\/[0-9a-f]+)?$/);
+  expect(result.name).toMatch(/^[a-z0-9+-]+\/[a-z0-9-]+(\/[a-z0-9-]+)?$/);
   expect(Number.isInteger(result.threads) && result.threads >= 1).toBe(true);
   for (const x of [result.nsPerOp, result.opsPerSec, result.rme, result.samples]) {
     expect(Number.isFinite(x) && x >= 0).toBe(true);
@@ -109,23 +110,40 @@ describe('bench suites with a tiny budget', () => {
 
   it('the headline gives every ratio its rounds, or says why the V8 one is unavailable', async () => {
     const { measureHeadline, kHeadlineRounds } = await load<Headline>('bench/headline.js');
-    const { rounds, unavailable } = await measureHeadline(kTinyMs);
+    const { kEngineRounds, engineResults } = await load<EngineLimit>('bench/suites/engine-limit.js');
+    const { rounds, unavailable, engine } = await measureHeadline(kTinyMs, {}, [1]);
     for (const key of ['mutexVsRawCas', 'trackingOnVsOff', 'asyncMutexVsMutex'] as const) {
       expect(rounds[key], key).toHaveLength(kHeadlineRounds);
       expect(rounds[key]?.every((x) => Number.isFinite(x) && x > 0)).toBe(true);
     }
+    // The engine against its barrier's limit: one ratio per round at 2 and at 4 threads.
+    for (const key of ['roundsVsBarrierLimit2', 'roundsVsBarrierLimit4'] as const) {
+      expect(rounds[key], key).toHaveLength(kEngineRounds);
+      expect(rounds[key]?.every((x) => Number.isFinite(x) && x > 0)).toBe(true);
+    }
+    const limits = engineResults(engine === null ? [] : [engine]);
+    expect(limits.map((r) => `${r.name}@${r.threads}`)).toEqual([
+      'barrier/limit@1',
+      'barrier/limit@2',
+      'barrier/limit@4',
+      'stress-rounds/2b48f52f2bff@2',
+      'stress-rounds/2b48f52f2bff@4',
+    ]);
+    limits.forEach(expectWellFormed);
+    for (const r of limits.filter((x) => x.name.startsWith('stress-rounds'))) expect(r.acquisitionsPerSec).toBeGreaterThan(0);
     if (rounds.mutexVsV8Mutex === undefined) {
       expect(unavailable.map((u) => u.name)).toEqual(['mutexVsV8Mutex (headline)']);
     } else {
       expect(rounds.mutexVsV8Mutex).toHaveLength(kHeadlineRounds);
       expect(unavailable).toEqual([]);
     }
-  }, 30_000);
+  }, 60_000);
 
   it('an aborted headline measures nothing and starts no thread', async () => {
     const { measureHeadline } = await load<Headline>('bench/headline.js');
-    const { rounds, unavailable } = await measureHeadline(kTinyMs, { signal: AbortSignal.abort() });
+    const { rounds, unavailable, engine } = await measureHeadline(kTinyMs, { signal: AbortSignal.abort() });
     expect(rounds).toEqual({});
     expect(unavailable).toEqual([]);
+    expect(engine).toBeNull();
   });
 });
