@@ -181,6 +181,39 @@ export const kHeldSinceUs = 2;
 export const kHeldWords = 3;
 export const kThreadWords = kThreadHeld + kMaxHeldLocks * kHeldWords;
 
+// ---------------------------------------------------------------------------------------------
+// Per-thread event ring (primitives/event-ring.ts): the thread's last kEventRingEntries lock, refcount,
+// word-wait and op events, like one CPU's ftrace ring. Only the owning thread writes its ring
+// (plain stores); the main thread reads it at any time and drops torn entries. One ring record per
+// thread: a header, the entries, then a snapshot of the last kEventSnapshotEntries entries that the
+// thread copies when it logs a finding (so the report still has them after the ring moved on).
+/** Events in one thread's ring (a power of two). */
+export const kEventRingEntries = 64;
+/** Entries copied into the snapshot when the thread logs a finding. */
+export const kEventSnapshotEntries = 16;
+/** Ring header: the number of the last event written (events are numbered 1, 2, ...; 0 = none). */
+export const kEventHead = 0;
+/** Ring header: the finding-log index + 1 whose events the snapshot holds; 0 = the snapshot is free. */
+export const kEventSnapshotOwner = 1;
+export const kEventHeaderWords = 8;
+/** Entry: the event number, written first (an entry being written has begin != end). */
+export const kEventBegin = 0;
+/** Entry: kind | id << kEventIdShift (kind codes: primitives/event-ring.ts EventKind). */
+export const kEventKindId = 1;
+/** Entry: string id of the site. */
+export const kEventSite = 2;
+/** Entry: the round (kHeaderRound when the event was written). */
+export const kEventRound = 3;
+/** Entry: µs since the run epoch, or -1 when the event was not timed. */
+export const kEventTimeUs = 4;
+/** Entry: a kind-specific value (the count after a refcount get or put, the value a wait wants). */
+export const kEventValue = 5;
+/** Entry: the event number again, written last: begin === end means the entry is whole. */
+export const kEventEnd = 7;
+export const kEventWords = 8;
+export const kEventIdShift = 5;
+export const kEventRingWords = kEventHeaderWords + (kEventRingEntries + kEventSnapshotEntries) * kEventWords;
+
 /** kThreadCurrentOp values outside operations. */
 export const ThreadStep = { Idle: 0, Plan: -1, Setup: -2, Finish: -3, Checks: -4 } as const;
 export type ThreadStep = (typeof ThreadStep)[keyof typeof ThreadStep];
@@ -280,6 +313,8 @@ export interface Layout {
   readonly findings: number;
   readonly stringIndex: number;
   readonly overlap: number;
+  /** Per-thread event rings, kEventRingWords each. */
+  readonly events: number;
   /** Byte offset of the string bytes (after all word regions). */
   readonly stringBytesOffset: number;
   readonly totalBytes: number;
@@ -305,6 +340,7 @@ export function computeLayout(capacities: Capacities): Layout {
   const findings = take(capacities.findings * kFindingWords);
   const stringIndex = take(capacities.strings * kStringWords);
   const overlap = take(capacities.ops * capacities.ops * kOverlapWords);
+  const events = take(capacities.threads * kEventRingWords);
   const stringBytesOffset = next * 4;
   const totalBytes = stringBytesOffset + capacities.stringBytes;
   return {
@@ -321,6 +357,7 @@ export function computeLayout(capacities: Capacities): Layout {
     findings,
     stringIndex,
     overlap,
+    events,
     stringBytesOffset,
     totalBytes: totalBytes + ((8 - (totalBytes % 8)) % 8),
   };
@@ -345,6 +382,8 @@ export const findingBase = (l: Layout, n: number): number => l.findings + n * kF
 export const stringIndexBase = (l: Layout, id: number): number => l.stringIndex + id * kStringWords;
 export const overlapIndex = (l: Layout, a: number, b: number): number =>
   l.overlap + a * l.capacities.ops + b;
+/** Base of a thread's event ring (its header); entry e is at + kEventHeaderWords + e * kEventWords. */
+export const eventRingBase = (l: Layout, thread: number): number => l.events + thread * kEventRingWords;
 
 /** The main thread's slot in the per-thread table: the last one. Workers use 0..threads-2. */
 export const mainThreadIndex = (l: Layout): number => l.capacities.threads - 1;

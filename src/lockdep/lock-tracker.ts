@@ -59,6 +59,7 @@ import type { LockObserver } from '../primitives/lock-observer.js';
 import type { FindingLog } from '../primitives/finding-log.js';
 import type { StringTable } from '../primitives/string-table.js';
 import { classSleeps, lockClassOf, lockOwnerOf } from '../primitives/lock-table.js';
+import { EventRing } from '../primitives/event-ring.js';
 
 /** One acquisition in this many is timed for lock_stat's max hold (a power of two). */
 export const kHoldSampleEvery = 32;
@@ -73,6 +74,8 @@ export class LockTracker implements LockObserver {
   private lastSite = '';
   private lastSiteId = 0;
   private acquisitions = 0;
+  /** This thread's event ring (primitives/event-ring.ts): its last lock events, for reports. */
+  readonly events: EventRing;
 
   constructor(
     private readonly memory: SharedMemory,
@@ -84,6 +87,7 @@ export class LockTracker implements LockObserver {
     this.base = threadBase(memory.layout, thread);
     this.classOf = new Int32Array(memory.layout.capacities.locks).fill(-1);
     this.sleepsOf = new Int8Array(32).fill(-1);
+    this.events = new EventRing(memory, thread);
   }
 
   // ---- LockObserver --------------------------------------------------------------------------
@@ -115,6 +119,7 @@ export class LockTracker implements LockObserver {
   contended(lockId: number, site: string): number {
     const { i32, base } = this;
     const now = this.memory.nowUs();
+    this.events.contended(lockId, this.site(site), now);
     const stat = threadStatBase(this.memory.layout, this.thread, this.lockClass(lockId)) + kStatContentions;
     i32[stat] = (i32[stat] ?? 0) + 1;
     Atomics.store(i32, base + kThreadWaitingSite, this.site(site));
@@ -147,11 +152,13 @@ export class LockTracker implements LockObserver {
       raiseMax(this.i32, classBase(this.memory.layout, cls) + kClassMaxWaitUs, now - waitStartUs);
     }
     this.push(lockId, cls, site, now);
+    this.events.acquired(lockId, this.site(site), now, waitStartUs >= 0);
     if (this.i32[this.base + kThreadCurrentOp] !== 0) this.sampleOverlap();
   }
 
   acquiredByTry(lockId: number, site: string): void {
     this.push(lockId, this.lockClass(lockId), site, -1);
+    this.events.tryLocked(lockId, this.site(site));
   }
 
   willRelease(lockId: number, site: string): boolean {
@@ -171,6 +178,7 @@ export class LockTracker implements LockObserver {
       i32[base + kThreadDepth] = depth - 1;
       if (!this.sleeps(cls)) i32[base + kThreadAtomicDepth] = (i32[base + kThreadAtomicDepth] ?? 1) - 1;
       this.recomputeMask(depth - 1);
+      this.events.released(lockId, this.site(site));
       return true;
     }
     this.log.record('bad-unlock', this.thread, lockId + 1, this.site(site), lockOwnerOf(this.memory, lockId) + 1);

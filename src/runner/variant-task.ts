@@ -31,6 +31,7 @@ import {
 } from '../layout.js';
 import { LimitError, RoundAborted, ScenarioError } from '../errors.js';
 import { Barrier } from '../primitives/barrier.js';
+import { EventKind } from '../primitives/event-ring.js';
 import { kHardWaitBoundMs } from '../primitives/bounded-wait.js';
 import { StringTable } from '../primitives/string-table.js';
 import { type ThreadWorld, type WorldIds, assignIds, createThreadWorld, resetRoundState } from '../scenarios/world.js';
@@ -125,6 +126,7 @@ export async function runVariantTask(task: VariantTask): Promise<VariantTaskResu
       try {
         if (thread === 0 && needsSetup) {
           enter(ThreadStep.Setup, 'setup');
+          world.events?.setRound(Atomics.load(i32, layout.header + kHeaderRound));
           (variant.setup ?? scenario.setup)?.(world.ctx);
         }
         needsSetup = true;
@@ -144,9 +146,12 @@ export async function runVariantTask(task: VariantTask): Promise<VariantTaskResu
           if (op === undefined) throw new ScenarioError(`op ${name} is not defined`);
           step = `op ${name}`;
           ran.add(name);
-          world.tracker?.beginOp(s.opIndex.get(name) ?? 0);
+          const opIndex = s.opIndex.get(name) ?? 0;
+          world.events?.recordTimed(EventKind.OpBegin, opIndex, 0, 0);
+          world.tracker?.beginOp(opIndex);
           op(world.ctx);
           world.tracker?.endOp();
+          world.events?.recordTimed(EventKind.OpEnd, opIndex, 0, 0);
         }
         enter(ThreadStep.Idle, 'the end barrier');
         barrier.arrive();
