@@ -73,6 +73,7 @@ async function stress(options: ResolvedStressOptions): Promise<number> {
   process.on('SIGINT', onSigint);
   const showProgress = process.stderr.isTTY === true;
   if (options.junit !== '') checkReportPath(options.origins.junit, options.junit);
+  if (options.html !== '') checkReportPath(options.origins.html, options.html);
   const startedAt = new Date();
   try {
     const run = await runSharded(options, {
@@ -91,6 +92,11 @@ async function stress(options: ResolvedStressOptions): Promise<number> {
     const doc = toDocument({ ...run, startedAt });
     human.write(`${formatShardedReport(run, doc, options.durationMs)}\n`);
     if (options.junit !== '') writeReportFile(options.origins.junit, options.junit, toJunit(doc));
+    if (options.html !== '') {
+      // Loaded only when asked for: it brings the graph layout library.
+      const { toHtml } = await import('../report/html.js');
+      writeReportFile(options.origins.html, options.html, toHtml(doc));
+    }
     if (options.json) process.stdout.write(`${JSON.stringify(doc)}\n`);
     return doc.exitCode;
   } finally {

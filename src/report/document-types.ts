@@ -46,6 +46,9 @@ export interface VariantDocument {
   note: string;
   rounds: number;
   durationMs: number;
+  /** Rounds and lock acquisitions per second of the variant's wall time (absent in older documents). */
+  roundsPerSec?: number;
+  acquisitionsPerSec?: number;
   abortedRounds: number;
   firstDeadlockMs: number | null;
   stoppedBy: string;

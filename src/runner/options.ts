@@ -42,6 +42,11 @@ export interface ResolvedStressOptions {
   /** Also write a JUnit XML report to this file ('' = none). `LOCKSTRESS_JUNIT`, `--junit`. */
   junit: string;
   /**
+   * Also write one self-contained HTML report (graphs, timelines, lock_stat) to this file ('' =
+   * none). `LOCKSTRESS_HTML`, `--html`.
+   */
+  html: string;
+  /**
    * Run only this slice of the (seed, variant) units, round-robin (see runner/shard.ts); null =
    * all. `LOCKSTRESS_SHARD`, `--shard i/n`.
    */
@@ -53,10 +58,10 @@ export interface ResolvedStressOptions {
   /** Print usage and exit. `--help`. */
   help: boolean;
   /**
-   * Where `variants`, `scenario` and `junit` came from (`--variant` or `LOCKSTRESS_VARIANT`), so that an
-   * error about them names what the user typed.
+   * Where `variants`, `scenario`, `junit` and `html` came from (`--variant` or `LOCKSTRESS_VARIANT`), so
+   * that an error about them names what the user typed.
    */
-  origins: { variants: string; scenario: string; junit: string };
+  origins: { variants: string; scenario: string; junit: string; html: string };
 }
 
 export type StressOptions = Partial<ResolvedStressOptions>;
@@ -76,11 +81,12 @@ export const kDefaultStressOptions: Readonly<Omit<ResolvedStressOptions, 'seed'>
   json: false,
   jitter: true,
   junit: '',
+  html: '',
   shard: null,
   seeds: 1,
   list: false,
   help: false,
-  origins: { variants: '--variant', scenario: '--scenario', junit: '--junit' },
+  origins: { variants: '--variant', scenario: '--scenario', junit: '--junit', html: '--html' },
 };
 
 export function resolveStressOptions(options: StressOptions): ResolvedStressOptions {
@@ -158,7 +164,12 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): StressOptions {
     out.junit = junit;
     origins.junit = 'LOCKSTRESS_JUNIT';
   }
-  if (variants !== undefined || scenario !== undefined || junit !== undefined) out.origins = origins;
+  const html = get('LOCKSTRESS_HTML');
+  if (html !== undefined) {
+    out.html = html;
+    origins.html = 'LOCKSTRESS_HTML';
+  }
+  if (variants !== undefined || scenario !== undefined || junit !== undefined || html !== undefined) out.origins = origins;
   const stop = get('LOCKSTRESS_STOP_ON_FIRST');
   if (stop !== undefined) out.stopOnFirst = parseFlag('LOCKSTRESS_STOP_ON_FIRST', stop);
   const until = get('LOCKSTRESS_UNTIL_EXPECTED');
@@ -226,6 +237,12 @@ export function optionsFromArgs(args: readonly string[]): StressOptions {
         out.junit = file;
         break;
       }
+      case '--html': {
+        const file = value();
+        if (file.trim() === '') throw new ConfigError(`--html ${JSON.stringify(file)}: names no file`);
+        out.html = file;
+        break;
+      }
       case '--stop-on-first':
         out.stopOnFirst = true;
         break;
@@ -264,6 +281,7 @@ export function mergeOptions(fromEnv: StressOptions, fromArgs: StressOptions): S
   if (fromArgs.variants !== undefined) origins.variants = '--variant';
   if (fromArgs.scenario !== undefined) origins.scenario = '--scenario';
   if (fromArgs.junit !== undefined) origins.junit = '--junit';
+  if (fromArgs.html !== undefined) origins.html = '--html';
   return { ...fromEnv, ...fromArgs, origins };
 }
 
@@ -289,6 +307,8 @@ flags (each mirrors an environment variable; flags win):
   --until-expected    stop a variant once it showed what it expects LOCKSTRESS_UNTIL_EXPECTED=1
   --json              one JSON document on stdout                LOCKSTRESS_JSON=1
   --junit FILE        also write JUnit XML, one testcase/variant  LOCKSTRESS_JUNIT
+  --html FILE         also write one self-contained HTML report  LOCKSTRESS_HTML
+                      (graphs, timelines, lock_stat, coverage)
   --no-jitter         no seeded pauses before locks              LOCKSTRESS_JITTER=0
   --list              list the variants with their descriptions
   --help              this text

@@ -47,7 +47,7 @@ describe('stress options', () => {
       minRounds: 7,
       variants: ['a', 'b'],
       scenario: './x.js',
-      origins: { variants: 'LOCKSTRESS_VARIANT', scenario: 'LOCKSTRESS_SCENARIO', junit: 'LOCKSTRESS_JUNIT' },
+      origins: { variants: 'LOCKSTRESS_VARIANT', scenario: 'LOCKSTRESS_SCENARIO', junit: 'LOCKSTRESS_JUNIT', html: '--html' },
       stopOnFirst: true,
       untilExpected: true,
       json: true,
@@ -101,6 +101,8 @@ describe('stress options', () => {
     [['--shard'], '--shard: missing value'],
     [['--seeds', '0'], '--seeds="0"'],
     [['--junit', ''], '--junit "": names no file'],
+    [['--html', ''], '--html "": names no file'],
+    [['--html'], '--html: missing value'],
   ])('bad flags %o are a ConfigError naming them', (args, named) => {
     expect(() => optionsFromArgs(args)).toThrow(ConfigError);
     expect(() => optionsFromArgs(args)).toThrow(named);
@@ -108,11 +110,21 @@ describe('stress options', () => {
 
   it('a flag replaces the variable it mirrors, and errors then name the flag', () => {
     const env = optionsFromEnv({ LOCKSTRESS_VARIANT: 'a', LOCKSTRESS_SCENARIO: './x.js' });
-    expect(resolveStressOptions(mergeOptions(env, {})).origins).toEqual({ variants: 'LOCKSTRESS_VARIANT', scenario: 'LOCKSTRESS_SCENARIO', junit: '--junit' });
+    expect(resolveStressOptions(mergeOptions(env, {})).origins).toEqual({ variants: 'LOCKSTRESS_VARIANT', scenario: 'LOCKSTRESS_SCENARIO', junit: '--junit', html: '--html' });
     const merged = resolveStressOptions(mergeOptions(env, optionsFromArgs(['--variant', 'b'])));
     expect(merged.variants).toEqual(['b']);
-    expect(merged.origins).toEqual({ variants: '--variant', scenario: 'LOCKSTRESS_SCENARIO', junit: '--junit' });
+    expect(merged.origins).toEqual({ variants: '--variant', scenario: 'LOCKSTRESS_SCENARIO', junit: '--junit', html: '--html' });
     const junit = mergeOptions(optionsFromEnv({ LOCKSTRESS_JUNIT: 'a.xml' }), optionsFromArgs(['--junit', 'b.xml']));
     expect([junit.junit, junit.origins?.junit]).toEqual(['b.xml', '--junit']);
+  });
+
+  it('--html FILE and LOCKSTRESS_HTML name the HTML report; the flag wins and is named in errors', () => {
+    expect(optionsFromArgs(['--html', 'r.html'])).toEqual({ html: 'r.html' });
+    expect(optionsFromArgs(['--html=r.html'])).toEqual({ html: 'r.html' });
+    expect(resolveStressOptions({}).html).toBe('');
+    const env = optionsFromEnv({ LOCKSTRESS_HTML: 'env.html' });
+    expect([env.html, env.origins?.html]).toEqual(['env.html', 'LOCKSTRESS_HTML']);
+    const merged = mergeOptions(env, optionsFromArgs(['--html', 'flag.html']));
+    expect([merged.html, merged.origins?.html]).toEqual(['flag.html', '--html']);
   });
 });
