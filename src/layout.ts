@@ -202,12 +202,13 @@ export const kEventBegin = 0;
 export const kEventKindId = 1;
 /** Entry: string id of the site. */
 export const kEventSite = 2;
-/** Entry: the round (kHeaderRound when the event was written). */
-export const kEventRound = 3;
 /** Entry: µs since the run epoch, or -1 when the event was not timed. */
-export const kEventTimeUs = 4;
-/** Entry: a kind-specific value (the count after a refcount get or put, the value a wait wants). */
-export const kEventValue = 5;
+export const kEventTimeUs = 3;
+/**
+ * Entry: a kind-specific value (the count after a refcount get or put, the value a wait wants,
+ * the round of a round start). Lock events leave it unwritten: a store less on the hot path.
+ */
+export const kEventValue = 4;
 /** Entry: the event number again, written last: begin === end means the entry is whole. */
 export const kEventEnd = 7;
 export const kEventWords = 8;

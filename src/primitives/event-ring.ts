@@ -8,15 +8,14 @@
  * Layout (layout.ts, kEvent*): a header (the number of the last event, the snapshot's owner), 64
  * entries of 8 words, and a 16-entry snapshot. An entry is
  *
- * | word | field                                                        |
- * |------|--------------------------------------------------------------|
- * | 0    | begin: the event number n (1, 2, ...)                        |
- * | 1    | kind | id << 5 (lock id, refcount id, word index, op index)  |
- * | 2    | site (string id)                                             |
- * | 3    | round                                                        |
- * | 4    | time, µs since the run epoch; -1 when not timed              |
- * | 5    | value (count after a refcount op, the value a wait wants...) |
- * | 7    | end: n again                                                 |
+ * | word | field                                                            |
+ * |------|------------------------------------------------------------------|
+ * | 0    | begin: the event number n (1, 2, ...)                            |
+ * | 1    | kind | id << 5 (lock id, refcount id, word index, op index)      |
+ * | 2    | site (string id)                                                 |
+ * | 3    | time, µs since the run epoch; -1 when not timed                  |
+ * | 4    | value (count after a refcount op, a round start's round...)      |
+ * | 7    | end: n again                                                     |
  *
  * Event n goes to entry n mod 64. Publication, owner thread only, plain stores in this order:
  * begin = n, the fields, end = n, then the header's head = n. A reader (the main thread) reads end,
@@ -26,13 +25,15 @@
  * V8 does not reorder stores to a typed array. Where it were not, a torn entry could still pass; the
  * worst case is one wrong line in a report, never a wrong verdict (verdicts never read the ring).
  *
- * Cost: an event is 8 plain stores and one load, no atomic read-modify-write and no clock read of
- * its own. A clock read costs about 45 ns here, more than an uncontended lock, so events carry the
- * time only where it was read anyway: a contended wait and its end (the tracker times every wait),
- * the one acquisition in 32 that lock_stat samples for hold times, word waits (they read the clock
- * to bound themselves), and op begin/end and round start (once per op, not per lock). The others
- * are -1: their order on the thread is exact (the event number), and a report places them between
- * their timed neighbours (lockdep/event-timeline.ts).
+ * Cost: a lock event is 6 plain stores and one load, no atomic read-modify-write and no clock read
+ * of its own. Stores are what costs here: the lock's next CAS waits for them to drain, so lock
+ * events write no value and no round. The round of an event is the value of the last round-start
+ * event before it (the reader works it out). A clock read costs about 45 ns here, more than an
+ * uncontended lock, so events carry the time only where it was read anyway: a contended wait and
+ * its end (the tracker times every wait), the one acquisition in 32 that lock_stat samples for hold
+ * times, word waits (they read the clock to bound themselves), and op begin/end and round start
+ * (once per op, not per lock). The others are -1: their order on the thread is exact (the event
+ * number), and a report places them between their timed neighbours (lockdep/event-timeline.ts).
  *
  * The snapshot: when the thread logs a finding, it adds a `finding` event and, if the snapshot is
  * free, copies its last 16 entries there and stores the finding's log index + 1 as the owner. The
@@ -49,7 +50,6 @@ import {
   kEventIdShift,
   kEventKindId,
   kEventRingEntries,
-  kEventRound,
   kEventSite,
   kEventSnapshotEntries,
   kEventSnapshotOwner,
@@ -92,7 +92,6 @@ export type EventKind = (typeof EventKind)[keyof typeof EventKind];
 const kBegin = kEventBegin;
 const kKindId = kEventKindId;
 const kSite = kEventSite;
-const kRound = kEventRound;
 const kTime = kEventTimeUs;
 const kValue = kEventValue;
 const kEnd = kEventEnd;
@@ -107,31 +106,30 @@ const kTryLock = EventKind.TryLock;
 const kKindMask = (1 << kEventIdShift) - 1;
 const kSnapshotOffset = kEventHeaderWords + kEventRingEntries * kEventWords;
 
-/** One thread's writer. Made on that thread; holds no state of its own (the head is shared). */
+/**
+ * One thread's writer. Made on that thread; the ring's state is all in shared memory, so two
+ * writers of one thread (the tracker's, and the one FindingLog makes for a marker) agree.
+ */
 export class EventRing {
-  private readonly i32: Int32Array;
-  private readonly head: number;
-  private readonly entries: number;
-  /**
-   * The round stamped on events, set by {@link setRound} at each round start. Kept here rather
-   * than read from the header at every event: the header's cache line is written by other threads.
-   */
-  private round = 0;
+  // Fields are assigned in the constructor only (no class-field initialisers): a field declared
+  // first as `undefined` is kept by V8 as a generic tagged value, which made each event about
+  // twice as slow (measured).
+  private declare readonly i32: Int32Array;
+  private declare readonly head: number;
+  private declare readonly entries: number;
+  /** The round of the last round-start event this writer recorded. */
+  private declare lastRound: number;
+  declare readonly thread: number;
+  private declare readonly memory: SharedMemory;
 
-  constructor(
-    private readonly memory: SharedMemory,
-    readonly thread: number,
-  ) {
+  constructor(memory: SharedMemory, thread: number) {
+    this.memory = memory;
+    this.thread = thread;
     this.i32 = memory.i32;
     const base = eventRingBase(memory.layout, thread);
     this.head = base + kEventHead;
     this.entries = base + kEventHeaderWords;
-    this.round = memory.round();
-  }
-
-  /** The thread works on round `round` from now on (thread 0's setup of it included). */
-  setRound(round: number): void {
-    this.round = round;
+    this.lastRound = -1;
   }
 
   /** Appends one event. `timeUs` is -1 when the caller did not read the clock anyway. */
@@ -143,9 +141,21 @@ export class EventRing {
     i32[e + kBegin] = n;
     i32[e + kKindId] = kind | (id << kIdShift);
     i32[e + kSite] = site;
-    i32[e + kRound] = this.round;
     i32[e + kTime] = timeUs;
     i32[e + kValue] = value;
+    i32[e + kEnd] = n;
+    i32[this.head] = n;
+  }
+
+  /** A lock event: like {@link record}, without the value (see the file comment). */
+  private lockEvent(kind: number, lockId: number, site: number, timeUs: number): void {
+    const i32 = this.i32;
+    const n = (i32[this.head] ?? 0) + 1;
+    const e = this.entries + (n & kMask) * kWords;
+    i32[e + kBegin] = n;
+    i32[e + kKindId] = kind | (lockId << kIdShift);
+    i32[e + kSite] = site;
+    i32[e + kTime] = timeUs;
     i32[e + kEnd] = n;
     i32[this.head] = n;
   }
@@ -153,25 +163,35 @@ export class EventRing {
   // The lock events, one method each so that the tracker's hot path names no imported constant.
   /** A lock taken, at once (`waited` false) or after a wait; `timeUs` -1 when not timed. */
   acquired(lockId: number, site: number, timeUs: number, waited: boolean): void {
-    this.record(waited ? kAcquired : kAcquire, lockId, site, timeUs, 0);
+    this.lockEvent(waited ? kAcquired : kAcquire, lockId, site, timeUs);
   }
 
   /** The first attempt failed at `timeUs`: the thread waits. */
   contended(lockId: number, site: number, timeUs: number): void {
-    this.record(kContended, lockId, site, timeUs, 0);
+    this.lockEvent(kContended, lockId, site, timeUs);
   }
 
   released(lockId: number, site: number): void {
-    this.record(kRelease, lockId, site, -1, 0);
+    this.lockEvent(kRelease, lockId, site, -1);
   }
 
   tryLocked(lockId: number, site: number): void {
-    this.record(kTryLock, lockId, site, -1, 1);
+    this.lockEvent(kTryLock, lockId, site, -1);
   }
 
-  /** An event timed now (op boundaries, round start, word waits: not per lock). */
+  /** An event timed now (op boundaries, word waits: not per lock). */
   recordTimed(kind: EventKind, id: number, site: number, value: number): void {
     this.record(kind, id, site, this.memory.nowUs(), value);
+  }
+
+  /**
+   * The thread starts its part of round `round` (thread 0: before the round's setup). Once per
+   * round: a second call for the same round records nothing.
+   */
+  roundStart(round: number): void {
+    if (round === this.lastRound) return;
+    this.lastRound = round;
+    this.recordTimed(EventKind.RoundStart, 0, 0, round);
   }
 
   /**
@@ -207,32 +227,56 @@ export interface RawEvent {
   kind: EventKind;
   id: number;
   site: number;
+  /** The round: the value of the last round-start before it (see {@link assignRounds}). */
   round: number;
   /** µs since the run epoch, or -1 when not timed. */
   timeUs: number;
+  /** 0 for lock events (they do not write it). */
   value: number;
 }
 
-/** Reads one entry; null when empty or torn (begin !== end). */
+const kLockKinds = new Set<number>([kAcquire, kContended, kAcquired, kRelease, kTryLock]);
+
+/** Reads one entry; null when empty or torn (begin !== end). Its round is set later. */
 function readEntry(i32: Int32Array, e: number): RawEvent | null {
   const end = Atomics.load(i32, e + kEventEnd);
   if (end === 0) return null;
   const kindId = Atomics.load(i32, e + kEventKindId);
   const site = Atomics.load(i32, e + kEventSite);
-  const round = Atomics.load(i32, e + kEventRound);
   const timeUs = Atomics.load(i32, e + kEventTimeUs);
   const value = Atomics.load(i32, e + kEventValue);
   if (Atomics.load(i32, e + kEventBegin) !== end) return null;
   const kind = kindId & kKindMask;
   if (kind < EventKind.Acquire || kind > EventKind.Finding) return null;
-  return { seq: end, kind: kind as EventKind, id: kindId >>> kEventIdShift, site, round, timeUs, value };
+  return { seq: end, kind: kind as EventKind, id: kindId >>> kEventIdShift, site, round: 0, timeUs, value: kLockKinds.has(kind) ? 0 : value };
 }
 
 /**
- * A thread's ring, oldest first (main thread, at any time: the thread may be writing). Torn
- * entries are left out; so are entries older than the ring's span, which a slow read can meet.
+ * Sets each event's round (events sorted oldest first): a round-start event's value is its round,
+ * events after it are in that round, events before it in the round before. With no round start in
+ * sight (a thread with more than 64 events in one round), every event is in `round`.
  */
-export function readEventRing(memory: SharedMemory, thread: number): RawEvent[] {
+export function assignRounds(events: RawEvent[], round: number): RawEvent[] {
+  const last = [...events].reverse().find((e) => e.kind === EventKind.RoundStart);
+  // Walking back from the newest: after the last round start, its round; before each, the one before.
+  let current = last?.value ?? round;
+  for (let i = events.length - 1; i >= 0; i--) {
+    const e = events[i];
+    if (e === undefined) continue;
+    if (e.kind === EventKind.RoundStart) {
+      e.round = e.value;
+      current = e.value - 1;
+    } else e.round = current;
+  }
+  return events;
+}
+
+/**
+ * A thread's ring, oldest first, with rounds (main thread, at any time: the thread may be
+ * writing). Torn entries are left out; so are entries older than the ring's span, which a slow
+ * read can meet. `round` is the round of events after the last round start in sight, if none is.
+ */
+export function readEventRing(memory: SharedMemory, thread: number, round = memory.round()): RawEvent[] {
   const base = eventRingBase(memory.layout, thread);
   const events: RawEvent[] = [];
   for (let slot = 0; slot < kEventRingEntries; slot++) {
@@ -241,15 +285,19 @@ export function readEventRing(memory: SharedMemory, thread: number): RawEvent[] 
   }
   events.sort((a, b) => a.seq - b.seq);
   const newest = events[events.length - 1]?.seq ?? 0;
-  return events.filter((e) => e.seq > newest - kEventRingEntries);
+  return assignRounds(
+    events.filter((e) => e.seq > newest - kEventRingEntries),
+    round,
+  );
 }
 
 /**
- * The events a thread had when it logged finding `logIndex`, oldest first, ending with the finding
- * marker; null when neither the snapshot nor the live ring has them any more (the ring moved on).
- * Frees the snapshot if it holds this finding or an older one (drained or given up before).
+ * The events a thread had when it logged finding `logIndex` in round `round`, oldest first, ending
+ * with the finding marker; null when neither the snapshot nor the live ring has them any more (the
+ * ring moved on). Frees the snapshot if it holds this finding or an older one (drained or given up
+ * before).
  */
-export function takeFindingEvents(memory: SharedMemory, thread: number, logIndex: number): RawEvent[] | null {
+export function takeFindingEvents(memory: SharedMemory, thread: number, logIndex: number, round = memory.round()): RawEvent[] | null {
   const { i32, layout } = memory;
   if (thread < 0 || thread >= layout.capacities.threads) return null;
   const base = eventRingBase(layout, thread);
@@ -262,10 +310,10 @@ export function takeFindingEvents(memory: SharedMemory, thread: number, logIndex
       if (event !== null) events.push(event);
     }
     Atomics.store(i32, ownerIndex, 0);
-    return events;
+    return assignRounds(events, round);
   }
   if (owner >= 0 && owner < logIndex) Atomics.store(i32, ownerIndex, 0);
-  const live = readEventRing(memory, thread);
+  const live = readEventRing(memory, thread, round);
   const marker = live.findIndex((e) => e.kind === EventKind.Finding && e.value === logIndex);
   return marker < 0 ? null : live.slice(Math.max(0, marker + 1 - kEventSnapshotEntries), marker + 1);
 }

@@ -44,17 +44,27 @@ export interface Lane {
 
 export interface Lanes {
   lanes: Lane[];
-  /** µs since the run epoch: the first event, and the moment the finding was made. */
+  /** µs since the run epoch: where the axis starts, and the moment the finding was made. */
   start: number;
   end: number;
 }
 
-/** Intervals and marks of every thread of a timeline, on one axis. */
+/**
+ * Intervals and marks of every thread of a timeline, on one axis. The axis starts at the earliest
+ * start of an op a thread was still in (so a thread idle since its setup does not squeeze the
+ * others into a corner); what began before is cut there (openStart), and earlier marks are left out.
+ */
 export function buildLanes(timeline: FindingTimeline): Lanes {
   const timed = timeline.threads.map((t) => ({ t, times: estimateTimes(t.events, timeline.atUs) }));
   const all = timed.flatMap((x) => x.times);
-  const start = all.length === 0 ? 0 : Math.min(...all);
+  const first = all.length === 0 ? 0 : Math.min(...all);
   const end = timeline.atUs ?? (all.length === 0 ? 0 : Math.max(...all));
+  const current = timed.flatMap(({ t, times }) => {
+    const last = t.events.map((e) => e.kind).lastIndexOf('op-begin');
+    return last >= 0 && !t.events.slice(last).some((e) => e.kind === 'op-end') ? [times[last] ?? end] : [];
+  });
+  const focus = current.length === 0 ? first : Math.min(...current);
+  const start = Math.max(first, focus - (end - focus) * 0.04);
   const lanes = timed.map(({ t, times }): Lane => {
     const intervals: Interval[] = [];
     const marks: Mark[] = [];
@@ -126,8 +136,13 @@ export function buildLanes(timeline: FindingTimeline): Lanes {
     for (const still of [op, lockWait, wordWait, ...held] as Array<Interval | null>) {
       if (still !== null) intervals.push({ ...still, end, openEnd: true });
     }
-    for (const i of intervals) depth = Math.max(depth, i.depth + (i.kind === 'op' ? 0 : 1));
-    return { thread: t.thread, op: t.op, intervals, marks, depth, note: t.note };
+    // Cut to the axis.
+    const shown = intervals.filter((i) => i.end >= start).map((i) => (i.start < start ? { ...i, start, openStart: true } : i));
+    const hidden = t.events.length - t.events.filter((_, i) => (times[i] ?? end) >= start).length;
+    depth = 0;
+    for (const i of shown) depth = Math.max(depth, i.depth + (i.kind === 'op' ? 0 : 1));
+    const note = t.note !== '' ? t.note : shown.length === 0 && hidden > 0 ? `${hidden} earlier event${hidden === 1 ? '' : 's'}, before this window (see the report text)` : '';
+    return { thread: t.thread, op: t.op, intervals: shown, marks: marks.filter((m) => m.at >= start), depth, note };
   });
   return { lanes, start, end };
 }

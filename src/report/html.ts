@@ -296,7 +296,7 @@ details { margin:4px 0 8px; } summary { cursor:pointer; color:#1f5fbf; font-size
 pre { background:#0f1720; color:#dde3ea; padding:10px 12px; border-radius:6px; overflow-x:auto; font-size:12px; line-height:1.35; }
 .note { color:var(--muted); font-size:12px; margin:4px 0; }
 .side { display:flex; flex-wrap:wrap; gap:24px; align-items:flex-start; }
-.chain { max-width:520px; padding-top:8px; }
+.chain { flex:1 1 320px; max-width:560px; padding-top:8px; }
 table.chain th, table.chain td { padding:3px 8px; border-bottom:1px solid #eef0f3; font-size:12.5px; text-align:left; }
 table.chain td.arrow { color:var(--hot); padding:3px 2px; }
 table.chain code { font-size:12px; color:#8f1515; }

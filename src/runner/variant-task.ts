@@ -126,7 +126,8 @@ export async function runVariantTask(task: VariantTask): Promise<VariantTaskResu
       try {
         if (thread === 0 && needsSetup) {
           enter(ThreadStep.Setup, 'setup');
-          world.events?.setRound(Atomics.load(i32, layout.header + kHeaderRound));
+          // Thread 0's round starts with its setup: the events of the setup belong to the new round.
+          world.events?.roundStart(Atomics.load(i32, layout.header + kHeaderRound));
           (variant.setup ?? scenario.setup)?.(world.ctx);
         }
         needsSetup = true;

@@ -296,8 +296,7 @@ export function createThreadWorld(
     startRound(n) {
       round = n;
       schedule.startRound(n);
-      events?.setRound(n);
-      events?.recordTimed(EventKind.RoundStart, 0, 0, n);
+      events?.roundStart(n);
     },
     operation: (name) => table[name],
   };

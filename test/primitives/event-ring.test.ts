@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LockKind, eventRingBase, kEventBegin, kEventHeaderWords, kEventRingEntries, kEventWords, kHeaderRound, wordIndex } from '../../src/layout.js';
+import { LockKind, eventRingBase, kEventBegin, kEventHeaderWords, kEventRingEntries, kEventWords, wordIndex } from '../../src/layout.js';
 import { LockTracker } from '../../src/lockdep/lock-tracker.js';
 import { EventKind, EventRing, readEventRing, takeFindingEvents } from '../../src/primitives/event-ring.js';
 import { FutexMutex } from '../../src/primitives/futex-mutex.js';
@@ -15,18 +15,38 @@ describe('EventRing', () => {
     const events = readEventRing(memory, 2);
     expect(events.map((e) => e.seq)).toEqual(Array.from({ length: kEventRingEntries }, (_, i) => 100 - kEventRingEntries + 1 + i));
     expect(events[events.length - 1]).toEqual({ seq: 100, kind: EventKind.RefPut, id: 100, site: 1100, round: 0, timeUs: 1000, value: -100 });
+    expect(events.every((e) => e.round === 0)).toBe(true); // no round start in sight: the memory's round
     expect(events[0]?.timeUs).toBe(-1); // event 37 was not timed
     expect(readEventRing(memory, 1)).toEqual([]); // other threads' rings are untouched
   });
 
-  it('stamps the round it was told, not the header word it never reads', () => {
+  it('an event is in the round of the last round start before it; with none in sight, in the round given', () => {
     const { memory } = freshMemory();
-    Atomics.store(memory.i32, memory.layout.header + kHeaderRound, 7);
     const ring = new EventRing(memory, 0);
+    ring.record(EventKind.OpEnd, 0, 0, -1, 0); // before any round start in sight: the round before
+    ring.roundStart(7);
     ring.record(EventKind.OpBegin, 0, 0, -1, 0);
-    ring.setRound(8);
-    ring.record(EventKind.OpEnd, 0, 0, -1, 0);
-    expect(readEventRing(memory, 0).map((e) => e.round)).toEqual([7, 8]);
+    ring.roundStart(7); // once per round
+    ring.roundStart(8);
+    ring.acquired(0, 0, -1, false);
+    expect(readEventRing(memory, 0, 99).map((e) => [e.kind, e.round])).toEqual([
+      [EventKind.OpEnd, 6],
+      [EventKind.RoundStart, 7],
+      [EventKind.OpBegin, 7],
+      [EventKind.RoundStart, 8],
+      [EventKind.Acquire, 8],
+    ]);
+    const other = new EventRing(memory, 1);
+    other.acquired(0, 0, -1, false);
+    expect(readEventRing(memory, 1, 99).map((e) => e.round)).toEqual([99]);
+  });
+
+  it('lock events leave the value word alone and read back with value 0', () => {
+    const { memory } = freshMemory();
+    const ring = new EventRing(memory, 0);
+    for (let k = 0; k < 64; k++) ring.record(EventKind.RefGet, 1, 1, -1, 12345); // every value word dirty
+    ring.released(2, 3);
+    expect(readEventRing(memory, 0).at(-1)).toMatchObject({ kind: EventKind.Release, id: 2, site: 3, value: 0 });
   });
 
   it('a second writer object for the same thread continues the numbering (the head is shared)', () => {

@@ -206,6 +206,21 @@ describe('buildLanes', () => {
     expect(lane?.depth).toBe(2);
   });
 
+  it('starts the axis at the earliest op still running, so an idle thread does not squeeze the rest', () => {
+    const { lanes, start } = buildLanes({
+      atUs: 1000,
+      threads: [
+        { thread: 0, op: 'idle', note: '', events: [ev(1, 'acquire', 'a', 10, 'A'), ev(2, 'release', 'a', 20, 'A')] },
+        { thread: 1, op: 'X', note: '', events: [ev(5, 'acquire', 'b', 850, 'B'), ev(6, 'op-begin', 'X', 900), ev(7, 'contended', 'c', 950, 'C')] },
+      ],
+    });
+    expect(start).toBe(896); // 4% of the op's span before it
+    expect(lanes[0]?.intervals).toEqual([]);
+    expect(lanes[0]?.note).toBe('2 earlier events, before this window (see the report text)');
+    // A hold that began before the window is cut at its start.
+    expect(lanes[1]?.intervals.find((i) => i.label === 'b')).toMatchObject({ start: 896, openStart: true, openEnd: true });
+  });
+
   it('closes a wait when the lock is acquired after it', () => {
     const { lanes } = buildLanes({
       atUs: null,
