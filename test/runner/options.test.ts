@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
-import { mergeOptions, optionsFromArgs, optionsFromEnv, resolveStressOptions } from '../../src/runner/options.js';
+import { kStressUsage, mergeOptions, optionsFromArgs, optionsFromEnv, resolveStressOptions } from '../../src/runner/options.js';
 
 describe('stress options', () => {
   it('defaults fill every option and pick a seed', () => {
@@ -116,6 +116,29 @@ describe('stress options', () => {
     expect(merged.origins).toEqual({ variants: '--variant', scenario: 'LOCKSTRESS_SCENARIO', junit: '--junit', html: '--html' });
     const junit = mergeOptions(optionsFromEnv({ LOCKSTRESS_JUNIT: 'a.xml' }), optionsFromArgs(['--junit', 'b.xml']));
     expect([junit.junit, junit.origins?.junit]).toEqual(['b.xml', '--junit']);
+  });
+
+  it('--help lists every flag with the variable it mirrors', () => {
+    const pairs = [
+      ['--threads N', 'LOCKSTRESS_THREADS'],
+      ['--seed N', 'LOCKSTRESS_SEED'],
+      ['--duration-ms N', 'LOCKSTRESS_DURATION_MS'],
+      ['--rounds N', 'LOCKSTRESS_ROUNDS'],
+      ['--hang-ms N', 'LOCKSTRESS_HANG_MS'],
+      ['--min-rounds N', 'LOCKSTRESS_MIN_ROUNDS'],
+      ['--variant NAME', 'LOCKSTRESS_VARIANT'],
+      ['--scenario PATH', 'LOCKSTRESS_SCENARIO'],
+      ['--seeds K', 'LOCKSTRESS_SEEDS'],
+      ['--shard I/N', 'LOCKSTRESS_SHARD'],
+      ['--junit FILE', 'LOCKSTRESS_JUNIT'],
+      ['--html FILE', 'LOCKSTRESS_HTML'],
+      ['--json', 'LOCKSTRESS_JSON=1'],
+      ['--no-jitter', 'LOCKSTRESS_JITTER=0'],
+    ];
+    for (const [flag, variable] of pairs) {
+      const line = kStressUsage.split('\n').find((l) => l.trimStart().startsWith(`${flag} `));
+      expect(line, flag).toContain(variable);
+    }
   });
 
   it('--html FILE and LOCKSTRESS_HTML name the HTML report; the flag wins and is named in errors', () => {
