@@ -47,6 +47,8 @@ export interface Lanes {
   /** µs since the run epoch: where the axis starts, and the moment the finding was made. */
   start: number;
   end: number;
+  /** Whether any event shown carries its own time; if none does, the axis is only an order. */
+  timed: boolean;
 }
 
 /**
@@ -55,17 +57,17 @@ export interface Lanes {
  * others into a corner); what began before is cut there (openStart), and earlier marks are left out.
  */
 export function buildLanes(timeline: FindingTimeline): Lanes {
-  const timed = timeline.threads.map((t) => ({ t, times: estimateTimes(t.events, timeline.atUs) }));
-  const all = timed.flatMap((x) => x.times);
+  const timed_ = timeline.threads.map((t) => ({ t, times: estimateTimes(t.events, timeline.atUs) }));
+  const all = timed_.flatMap((x) => x.times);
   const first = all.length === 0 ? 0 : Math.min(...all);
   const end = timeline.atUs ?? (all.length === 0 ? 0 : Math.max(...all));
-  const current = timed.flatMap(({ t, times }) => {
+  const current = timed_.flatMap(({ t, times }) => {
     const last = t.events.map((e) => e.kind).lastIndexOf('op-begin');
     return last >= 0 && !t.events.slice(last).some((e) => e.kind === 'op-end') ? [times[last] ?? end] : [];
   });
   const focus = current.length === 0 ? first : Math.min(...current);
   const start = Math.max(first, focus - (end - focus) * 0.04);
-  const lanes = timed.map(({ t, times }): Lane => {
+  const lanes = timed_.map(({ t, times }): Lane => {
     const intervals: Interval[] = [];
     const marks: Mark[] = [];
     const held: Interval[] = [];
@@ -144,7 +146,8 @@ export function buildLanes(timeline: FindingTimeline): Lanes {
     const note = t.note !== '' ? t.note : shown.length === 0 && hidden > 0 ? `${hidden} earlier event${hidden === 1 ? '' : 's'}, before this window (see the report text)` : '';
     return { thread: t.thread, op: t.op, intervals: shown, marks: marks.filter((m) => m.at >= start), depth, note };
   });
-  return { lanes, start, end };
+  const timed = timeline.atUs !== null || timed_.some(({ t, times }) => t.events.some((e, i) => e.timeUs !== null && (times[i] ?? end) >= start));
+  return { lanes, start, end, timed };
 }
 
 const kPalette = ['#4e79a7', '#f28e2b', '#59a14f', '#b07aa1', '#76b7b2', '#edc948', '#9c755f', '#ff9da7', '#bab0ac', '#e15759'];
@@ -161,9 +164,16 @@ function tickStep(span: number): number {
   return [1, 2, 5, 10].map((m) => m * p).find((s) => s >= raw) ?? p * 10;
 }
 
+/** A tick's label: whole µs, or as many decimals as the step needs (no float noise). */
+export function tickLabel(value: number, step: number): string {
+  const decimals = step >= 1 ? 0 : Math.min(6, Math.ceil(-Math.log10(step)));
+  const text = value.toFixed(decimals);
+  return Number(text) === 0 ? '0' : text;
+}
+
 /** The swimlanes as SVG; `endLabel` names the moment the axis ends at. */
 export function timelineSvg(timeline: FindingTimeline, endLabel: string): string {
-  const { lanes, start, end } = buildLanes(timeline);
+  const { lanes, start, end, timed } = buildLanes(timeline);
   const span = Math.max(end - start, 1);
   const x = (t: number): number => kLeft + ((t - start) / span) * (kWidth - kLeft - kRight);
   const colors = new Map<string, string>();
@@ -220,17 +230,22 @@ export function timelineSvg(timeline: FindingTimeline, endLabel: string): string
   const axisY = y + 4;
   const step = tickStep(span);
   const ticks: string[] = [];
-  for (let v = Math.ceil((start - end) / step) * step; v <= 0; v += step) {
+  // Without a single timed event the axis is an order, not a time: no ticks then.
+  for (let k = Math.ceil((start - end) / step); timed && k <= 0; k++) {
+    const v = k * step;
     const tx = x(end + v);
-    ticks.push(`<line x1="${tx.toFixed(1)}" y1="${axisY}" x2="${tx.toFixed(1)}" y2="${axisY + 5}"/><text x="${tx.toFixed(1)}" y="${axisY + 17}" text-anchor="middle">${v === 0 ? '0' : v}</text>`);
+    ticks.push(`<line x1="${tx.toFixed(1)}" y1="${axisY}" x2="${tx.toFixed(1)}" y2="${axisY + 5}"/><text x="${tx.toFixed(1)}" y="${axisY + 17}" text-anchor="middle">${tickLabel(v, step)}</text>`);
   }
+  const unit = timed
+    ? `<text x="${kLeft - 8}" y="${axisY + 17}" text-anchor="end">µs</text>`
+    : `<text x="${kLeft}" y="${axisY + 17}">events in their order; none of them was timed</text>`;
   const height = axisY + 36;
   out.push(
     `<svg class="timeline" data-graph="timeline" role="img" aria-label="timeline of ${lanes.length} threads" width="${kWidth}" height="${height}" viewBox="0 0 ${kWidth} ${height}" xmlns="http://www.w3.org/2000/svg">`,
     '<defs><pattern id="hatch-wait" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#fde2e1"/><line x1="0" y1="0" x2="0" y2="6" stroke="#d62728" stroke-width="3"/></pattern>' +
       '<pattern id="hatch-word" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#eee"/><line x1="0" y1="0" x2="0" y2="6" stroke="#999" stroke-width="2"/></pattern></defs>',
     ...body,
-    `<g class="axis"><line x1="${kLeft}" y1="${axisY}" x2="${kWidth - kRight}" y2="${axisY}"/>${ticks.join('')}<line class="end-line" x1="${x(end).toFixed(1)}" y1="0" x2="${x(end).toFixed(1)}" y2="${axisY}"/><text x="${kLeft - 8}" y="${axisY + 17}" text-anchor="end">µs</text><text class="end-label" x="${(x(end) - 4).toFixed(1)}" y="${axisY + 31}" text-anchor="end">${escapeHtml(endLabel)}</text></g>`,
+    `<g class="axis"><line x1="${kLeft}" y1="${axisY}" x2="${kWidth - kRight}" y2="${axisY}"/>${ticks.join('')}<line class="end-line" x1="${x(end).toFixed(1)}" y1="0" x2="${x(end).toFixed(1)}" y2="${axisY}"/>${unit}<text class="end-label" x="${(x(end) - 4).toFixed(1)}" y="${axisY + 31}" text-anchor="end">${escapeHtml(endLabel)}</text></g>`,
     '</svg>',
   );
   return out.join('');

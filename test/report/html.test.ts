@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { FindingTimeline, TimelineEvent } from '../../src/event-types.js';
 import { type StressDocument, type VariantDocument, finishDocument } from '../../src/report/document.js';
 import { toHtml } from '../../src/report/html.js';
-import { buildLanes } from '../../src/report/html-timeline.js';
+import { buildLanes, tickLabel, timelineSvg } from '../../src/report/html-timeline.js';
 
 const ev = (seq: number, kind: TimelineEvent['kind'], target: string, timeUs: number | null, cls = ''): TimelineEvent => ({
   seq,
@@ -219,6 +219,23 @@ describe('buildLanes', () => {
     expect(lanes[0]?.note).toBe('2 earlier events, before this window (see the report text)');
     // A hold that began before the window is cut at its start.
     expect(lanes[1]?.intervals.find((i) => i.label === 'b')).toMatchObject({ start: 896, openStart: true, openEnd: true });
+  });
+
+  it('a logged finding whose events carry no time gets an axis of order, not of µs', () => {
+    const untimed: FindingTimeline = {
+      atUs: null,
+      threads: [{ thread: 2, op: 'X', note: '', events: [ev(1, 'acquire', 'a', null, 'A'), ev(2, 'finding', 'use-after-free', null)] }],
+    };
+    expect(buildLanes(untimed).timed).toBe(false);
+    const svgText = timelineSvg(untimed, 'finding logged');
+    expect(svgText).toContain('events in their order; none of them was timed');
+    expect(svgText).not.toContain('>µs<');
+    expect(buildLanes(kTimeline).timed).toBe(true);
+    expect(timelineSvg(kTimeline, 'seen')).toContain('>µs<');
+  });
+
+  it('labels ticks without float noise', () => {
+    expect([tickLabel(-0.6000000000000001, 0.2), tickLabel(-5.551115123125783e-17, 0.2), tickLabel(-3000, 1000), tickLabel(-0.05, 0.05)]).toEqual(['-0.6', '0', '-3000', '-0.05']);
   });
 
   it('closes a wait when the lock is acquired after it', () => {
