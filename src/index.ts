@@ -25,5 +25,6 @@ export type {
 } from './scenarios/contract.js';
 export { kFindingKinds } from './finding-kinds.js';
 export type { FindingKind } from './finding-kinds.js';
-export type { FindingDocument, RunVerdict, StressDocument, VariantDocument, VariantStatus } from './report/document-types.js';
+export type { FindingDocument, LockOrderEdgeDocument, RunVerdict, StressDocument, VariantDocument, VariantStatus } from './report/document-types.js';
+export type { EventKindName, FindingTimeline, ThreadTimeline, TimelineEvent } from './event-types.js';
 export type { ShardSpec } from './runner/shard.js';

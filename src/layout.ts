@@ -225,6 +225,40 @@ export const kHeldSinceUs = 2;
 export const kHeldWords = 3;
 export const kThreadWords = kThreadHeld + kMaxHeldLocks * kHeldWords;
 
+// ---------------------------------------------------------------------------------------------
+// Per-thread event ring (primitives/event-ring.ts): the thread's last kEventRingEntries lock, refcount,
+// word-wait and op events, like one CPU's ftrace ring. Only the owning thread writes its ring
+// (plain stores); the main thread reads it at any time and drops torn entries. One ring record per
+// thread: a header, the entries, then a snapshot of the last kEventSnapshotEntries entries that the
+// thread copies when it logs a finding (so the report still has them after the ring moved on).
+/** Events in one thread's ring (a power of two). */
+export const kEventRingEntries = 64;
+/** Entries copied into the snapshot when the thread logs a finding. */
+export const kEventSnapshotEntries = 16;
+/** Ring header: the number of the last event written (events are numbered 1, 2, ...; 0 = none). */
+export const kEventHead = 0;
+/** Ring header: the finding-log index + 1 whose events the snapshot holds; 0 = the snapshot is free. */
+export const kEventSnapshotOwner = 1;
+export const kEventHeaderWords = 8;
+/** Entry: the event number, written first (an entry being written has begin != end). */
+export const kEventBegin = 0;
+/** Entry: kind | id << kEventIdShift (kind codes: primitives/event-ring.ts EventKind). */
+export const kEventKindId = 1;
+/** Entry: string id of the site. */
+export const kEventSite = 2;
+/** Entry: µs since the run epoch, or -1 when the event was not timed. */
+export const kEventTimeUs = 3;
+/**
+ * Entry: a kind-specific value (the count after a refcount get or put, the value a wait wants,
+ * the round of a round start). Lock events leave it unwritten: a store less on the hot path.
+ */
+export const kEventValue = 4;
+/** Entry: the event number again, written last: begin === end means the entry is whole. */
+export const kEventEnd = 7;
+export const kEventWords = 8;
+export const kEventIdShift = 5;
+export const kEventRingWords = kEventHeaderWords + (kEventRingEntries + kEventSnapshotEntries) * kEventWords;
+
 /** kThreadCurrentOp values outside operations. */
 export const ThreadStep = { Idle: 0, Plan: -1, Setup: -2, Finish: -3, Checks: -4 } as const;
 export type ThreadStep = (typeof ThreadStep)[keyof typeof ThreadStep];
@@ -411,6 +445,8 @@ export interface Layout {
   readonly opTiming: number;
   /** Words of one thread's per-op timing record (0 when timing is off). */
   readonly opTimingWords: number;
+  /** Per-thread event rings, kEventRingWords each. */
+  readonly events: number;
   /** Byte offset of the string bytes (after all word regions). */
   readonly stringBytesOffset: number;
   readonly totalBytes: number;
@@ -442,6 +478,8 @@ export function computeLayout(requested: Capacities): Layout {
   const scheduleThreads = take(capacities.threads * kSchedThreadWords);
   const scheduleSteps = take(capacities.scheduleSteps * kStepWords);
   const schedulePrefix = take(capacities.scheduleSteps);
+  const events = take(capacities.threads * kEventRingWords);
+  // Last, so that turning per-op timing on moves no other region.
   const opTimingWords = capacities.opTimingSamples > 0 ? kOpTimingHeaderWords + capacities.opTimingSamples * kOpSampleWords : 0;
   const opTiming = take(capacities.threads * opTimingWords);
   const stringBytesOffset = next * 4;
@@ -467,6 +505,7 @@ export function computeLayout(requested: Capacities): Layout {
     schedulePrefix,
     opTiming,
     opTimingWords,
+    events,
     stringBytesOffset,
     totalBytes: totalBytes + ((8 - (totalBytes % 8)) % 8),
   };
@@ -524,6 +563,8 @@ export const opTimingBase = (l: Layout, thread: number): number => l.opTiming + 
 /** Word of sample `i` of `thread` (its ns; its op index is at + kOpSampleOp). */
 export const opSampleIndex = (l: Layout, thread: number, i: number): number =>
   opTimingBase(l, thread) + kOpTimingHeaderWords + i * kOpSampleWords;
+/** Base of a thread's event ring (its header); entry e is at + kEventHeaderWords + e * kEventWords. */
+export const eventRingBase = (l: Layout, thread: number): number => l.events + thread * kEventRingWords;
 
 /** The main thread's slot in the per-thread table: the last one. Workers use 0..threads-2. */
 export const mainThreadIndex = (l: Layout): number => l.capacities.threads - 1;

@@ -77,6 +77,7 @@ async function stress(options: ResolvedStressOptions): Promise<number> {
   process.on('SIGINT', onSigint);
   const showProgress = process.stderr.isTTY === true;
   if (options.junit !== '') checkReportPath(options.origins.junit, options.junit);
+  if (options.html !== '') checkReportPath(options.origins.html, options.html);
   const startedAt = new Date();
   if (options.shrink && options.replay === '' && options.schedule === 'os') {
     throw new ConfigError('--shrink needs a round it can replay: give --replay TOKEN, or --schedule random, pct or exhaustive');
@@ -100,6 +101,11 @@ async function stress(options: ResolvedStressOptions): Promise<number> {
     human.write(`${formatShardedReport(run, doc, options.durationMs)}\n`);
     if (options.shrink) await shrinkEach(options, run.runs, doc, human);
     if (options.junit !== '') writeReportFile(options.origins.junit, options.junit, toJunit(doc));
+    if (options.html !== '') {
+      // Loaded only when asked for: it brings the graph layout library.
+      const { toHtml } = await import('../report/html.js');
+      writeReportFile(options.origins.html, options.html, toHtml(doc));
+    }
     if (options.json) process.stdout.write(`${JSON.stringify(doc)}\n`);
     return doc.exitCode;
   } finally {

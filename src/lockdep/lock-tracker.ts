@@ -54,6 +54,7 @@ import type { FindingLog } from '../primitives/finding-log.js';
 import type { StringTable } from '../primitives/string-table.js';
 import { classSleeps, lockClassOf, lockNameOf, lockOwnerOf } from '../primitives/lock-table.js';
 import { SharedEdgeTable } from './edge-table.js';
+import { EventRing } from '../primitives/event-ring.js';
 
 /** One acquisition in this many is timed for lock_stat's max hold (a power of two). */
 export const kHoldSampleEvery = 32;
@@ -76,6 +77,8 @@ export class LockTracker implements LockObserver {
   private prevSite = '';
   private prevSiteId = 0;
   private acquisitions = 0;
+  /** This thread's event ring (primitives/event-ring.ts): its last lock events, for reports. */
+  readonly events: EventRing;
 
   constructor(
     private readonly memory: SharedMemory,
@@ -90,6 +93,7 @@ export class LockTracker implements LockObserver {
     this.heldStack = heldBase(memory.layout, thread, 0);
     this.statBase = threadStatBase(memory.layout, thread, 0);
     this.edges = new SharedEdgeTable(memory, thread, (site) => this.site(site));
+    this.events = new EventRing(memory, thread);
   }
 
   // ---- LockObserver --------------------------------------------------------------------------
@@ -124,6 +128,7 @@ export class LockTracker implements LockObserver {
   contended(lockId: number, site: string): number {
     const { i32, base } = this;
     const now = this.memory.nowUs();
+    this.events.contended(lockId, this.site(site), now);
     const stat = threadStatBase(this.memory.layout, this.thread, this.lockClass(lockId)) + kStatContentions;
     i32[stat] = (i32[stat] ?? 0) + 1;
     Atomics.store(i32, base + kThreadWaitingSite, this.site(site));
@@ -156,11 +161,13 @@ export class LockTracker implements LockObserver {
       raiseMax(this.i32, classBase(this.memory.layout, cls) + kClassMaxWaitUs, now - waitStartUs);
     }
     this.push(lockId, cls, site, now);
+    this.events.acquired(lockId, this.site(site), now, waitStartUs >= 0);
     if (this.i32[this.base + kThreadCurrentOp] !== 0) this.sampleOverlap();
   }
 
   acquiredByTry(lockId: number, site: string): void {
     this.push(lockId, this.lockClass(lockId), site, -1);
+    this.events.tryLocked(lockId, this.site(site));
   }
 
   willRelease(lockId: number, site: string): boolean {
@@ -179,6 +186,7 @@ export class LockTracker implements LockObserver {
       }
       i32[base + kThreadDepth] = depth - 1;
       if (!this.sleeps(cls)) i32[base + kThreadAtomicDepth] = (i32[base + kThreadAtomicDepth] ?? 1) - 1;
+      this.events.released(lockId, this.site(site));
       return true;
     }
     this.log.log('bad-unlock', this.thread, { lock: lockId, site: this.site(site), owner: lockOwnerOf(this.memory, lockId) });

@@ -28,8 +28,11 @@ import {
 } from '../layout.js';
 import { type FindingKind, findingKindCode, findingKindOf } from '../finding-kinds.js';
 import { type LoggedFields, type LoggedKind, encodeFinding } from '../finding-codecs.js';
+import { EventRing } from './event-ring.js';
 
 export interface RawFinding {
+  /** Its index in the log (the n-th record since the log was made): its event ring marker's value. */
+  index: number;
   kind: FindingKind;
   round: number;
   thread: number;
@@ -64,6 +67,9 @@ export class FindingLog {
     Atomics.store(i32, base + kFindingThread, thread);
     for (let i = 0; i < kFindingArgCount; i++) Atomics.store(i32, base + kFindingArg0 + i, args[i] ?? 0);
     Atomics.store(i32, base + kFindingKind, findingKindCode(kind));
+    // The thread that logs is the thread named (every caller logs its own findings): mark the
+    // moment in its event ring, and keep its last events for the report (event-ring.ts).
+    if (thread >= 0 && thread < layout.capacities.threads) new EventRing(this.memory, thread).recordFinding(findingKindCode(kind), n);
   }
 
   /**
@@ -84,7 +90,7 @@ export class FindingLog {
       if (kind === undefined) throw new Error(`finding record ${n} has kind code ${code}, which no kind has`);
       const args: number[] = [];
       for (let i = 0; i < kFindingArgCount; i++) args.push(Atomics.load(i32, base + kFindingArg0 + i));
-      records.push({ kind, round: Atomics.load(i32, base + kFindingRound), thread: Atomics.load(i32, base + kFindingThread), args });
+      records.push({ index: n, kind, round: Atomics.load(i32, base + kFindingRound), thread: Atomics.load(i32, base + kFindingThread), args });
       Atomics.store(i32, base + kFindingKind, 0);
     }
     Atomics.store(i32, layout.header + kHeaderFindingDrained, n);

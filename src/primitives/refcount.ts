@@ -29,8 +29,12 @@ import {
   refBase,
   refHolderBase,
 } from '../layout.js';
+import { EventKind, type EventRing } from './event-ring.js';
 import type { FindingLog } from './finding-log.js';
 import type { StringTable } from './string-table.js';
+
+const kRefGetEvent = EventKind.RefGet;
+const kRefPutEvent = EventKind.RefPut;
 
 /** REFCOUNT_SATURATED: INT_MIN / 2, far from both 0 and overflow. */
 export const kRefSaturated = -(2 ** 30);
@@ -41,6 +45,7 @@ export class Refcount {
 
   /**
    * @param strings the string table, or null to keep no ledger (bench)
+   * @param events this thread's event ring, or null to record no get/put events
    */
   constructor(
     private readonly memory: SharedMemory,
@@ -48,6 +53,7 @@ export class Refcount {
     readonly thread: number,
     private readonly log: FindingLog,
     private readonly strings: StringTable | null,
+    private readonly events: EventRing | null = null,
   ) {
     this.i32 = memory.i32;
     this.countIndex = refBase(memory.layout, id) + kRefCount;
@@ -84,19 +90,24 @@ export class Refcount {
       seen = before;
     }
     this.account(holder, 1, site);
+    this.recordEvent(kRefGetEvent, site, seen + 1);
   }
 
   incNotZero(holder = '', site = ''): boolean {
     const { i32, countIndex } = this;
     let seen = Atomics.load(i32, countIndex);
     for (;;) {
-      if (seen === 0) return false;
+      if (seen === 0) {
+        this.recordEvent(kRefGetEvent, site, 0);
+        return false;
+      }
       if (seen === kRefSaturated) return true;
       const before = Atomics.compareExchange(i32, countIndex, seen, seen + 1);
       if (before === seen) break;
       seen = before;
     }
     this.account(holder, 1, site);
+    this.recordEvent(kRefGetEvent, site, seen + 1);
     return true;
   }
 
@@ -115,6 +126,7 @@ export class Refcount {
       seen = before;
     }
     this.account(holder, -1, site);
+    this.recordEvent(kRefPutEvent, site, seen - 1);
     return seen === 1;
   }
 
@@ -132,6 +144,12 @@ export class Refcount {
       });
     }
     return rows;
+  }
+
+  /** A get or put in the thread's event ring; `count` is the count after it (0: a failed get). */
+  private recordEvent(kind: typeof kRefGetEvent | typeof kRefPutEvent, site: string, count: number): void {
+    if (this.events === null) return;
+    this.events.record(kind, this.id, this.strings?.intern(site) ?? 0, -1, count);
   }
 
   private report(kind: 'inc-on-zero' | 'refcount-underflow', holder: string, site: string, seen: number): void {

@@ -3,6 +3,7 @@
  * (src/index.ts) reach nothing but this file, the contract and the finding kinds: a user's
  * type-check then needs neither @types/node nor piscina's types.
  */
+import type { FindingTimeline } from '../event-types.js';
 import type { FindingKind } from '../finding-kinds.js';
 import type { ShardSpec } from '../runner/shard.js';
 
@@ -18,10 +19,22 @@ export interface FindingDocument {
   /** One line. */
   message: string;
   evidence: unknown;
-  /** The kernel-format report of its first occurrence. */
+  /** The kernel-format report of its first occurrence, then the last events of its threads. */
   report: string;
   /** Found under a controlled schedule: the token that replays it (`--replay TOKEN`); else null. */
   replay: string | null;
+  /** The last events of the threads involved, from their event rings (absent for checks made at the end of a round). */
+  timeline?: FindingTimeline;
+}
+
+/** A learned lock-order edge: `from` was held while `to` was taken. */
+export interface LockOrderEdgeDocument {
+  from: string;
+  to: string;
+  fromSite: string;
+  toSite: string;
+  thread: number;
+  round: number;
 }
 
 export interface VariantDocument {
@@ -35,13 +48,19 @@ export interface VariantDocument {
   note: string;
   rounds: number;
   durationMs: number;
+  /** Rounds and lock acquisitions per second of the variant's wall time (absent in older documents). */
+  roundsPerSec?: number;
+  acquisitionsPerSec?: number;
   abortedRounds: number;
   firstDeadlockMs: number | null;
   stoppedBy: string;
   errors: string[];
   findings: FindingDocument[];
   lockStats: Array<{ lock: string; acquisitions: number; contentions: number; maxWaitUs: number; maxHoldUs: number }>;
-  coverage: { pairsOverlapped: number; pairsPossible: number; overlapped: string[] };
+  /** The ops that ran (absent in documents from before it was added), and the pairs seen overlapping. */
+  coverage: { ops?: string[]; pairsOverlapped: number; pairsPossible: number; overlapped: string[] };
+  /** Every lock-order edge the variant learned (absent in documents from before it was added). */
+  lockOrder?: LockOrderEdgeDocument[];
   /** `--schedule exhaustive`: schedules run, the plans explored, and whether it was complete; else null. */
   exploration?: { preemptions: number; schedules: number; plans: string[]; complete: boolean } | null;
   /** `--replay` (and `--shrink`): the round as a numbered interleaving; else null. */

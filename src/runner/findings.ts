@@ -3,6 +3,7 @@
  * raw records (primitives/finding-log.ts); the watchdog and the arbiter make the rest; this file
  * turns all of them into {@link Finding}s with names instead of ids.
  */
+import type { FindingTimeline } from '../event-types.js';
 import type { FindingKind } from '../finding-kinds.js';
 import { decodeFinding } from '../finding-codecs.js';
 import type { RawFinding } from '../primitives/finding-log.js';
@@ -49,6 +50,11 @@ interface Common<K extends FindingKind> {
   report?: string;
   /** Found under a controlled schedule: the token that replays its round (`--replay`). */
   replay?: string;
+  /**
+   * The last events of the threads involved, read from their event rings when the finding was
+   * made: every thread of a deadlock or stuck dump; the thread that logged any other finding.
+   */
+  timeline?: FindingTimeline;
 }
 
 export type Finding =

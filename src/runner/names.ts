@@ -4,6 +4,7 @@
  * watchdog's dumps, the lockdep reports and the end-of-round checks alike.
  */
 import { ThreadStep, type SharedMemory } from '../layout.js';
+import type { EventNames } from '../lockdep/event-timeline.js';
 import type { ReportNames } from '../lockdep/reports.js';
 import { classNameOf, lockClassOf, lockNameOf } from '../primitives/lock-table.js';
 import { pointerSlot } from '../primitives/object-slots.js';
@@ -11,7 +12,7 @@ import type { StringTable } from '../primitives/string-table.js';
 import type { WorldIds } from '../scenarios/world.js';
 import type { WorldNames } from './findings.js';
 
-export interface Names extends WorldNames, ReportNames {
+export interface Names extends WorldNames, ReportNames, EventNames {
   /** What a thread runs, from kThreadCurrentOp - 1: an op name, `idle`, `plan()`, `setup`... */
   stepName(opIndex: number): string;
 }
@@ -27,6 +28,7 @@ const kStepNames: Record<number, string> = {
 export function createNames(memory: SharedMemory, strings: StringTable, ids: WorldIds, opNames: readonly string[]): Names {
   const refNames = new Map([...ids.refcounts].map(([name, { id }]) => [id, name]));
   const slotNames = new Map([...ids.slots].map(([name, slot]) => [slot, name]));
+  const wordNames = new Map([...ids.words].map(([name, index]) => [index, name]));
   const stepName = (opIndex: number): string =>
     opIndex >= 0 ? (opNames[opIndex] ?? `op#${opIndex}`) : (kStepNames[opIndex + 1] ?? `step ${opIndex + 1}`);
   return {
@@ -35,6 +37,7 @@ export function createNames(memory: SharedMemory, strings: StringTable, ids: Wor
       class: classNameOf(memory, strings, lockClassOf(memory, lockId)),
     }),
     refcount: (refId) => refNames.get(refId) ?? `refcount#${refId}`,
+    word: (index) => wordNames.get(index) ?? `word#${index}`,
     string: (id) => strings.lookup(id),
     object: (pointer, type) => {
       const slot = pointerSlot(pointer);

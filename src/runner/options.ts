@@ -72,6 +72,11 @@ export interface ResolvedStressOptions {
   /** Also write a JUnit XML report to this file ('' = none). `LOCKSTRESS_JUNIT`, `--junit`. */
   junit: string;
   /**
+   * Also write one self-contained HTML report (graphs, timelines, lock_stat) to this file ('' =
+   * none). `LOCKSTRESS_HTML`, `--html`.
+   */
+  html: string;
+  /**
    * Run only this slice of the (seed, variant) units, round-robin (see runner/shard.ts); null =
    * all. `LOCKSTRESS_SHARD`, `--shard i/n`.
    */
@@ -83,10 +88,10 @@ export interface ResolvedStressOptions {
   /** Print usage and exit. `--help`. */
   help: boolean;
   /**
-   * Where `variants`, `scenario` and `junit` came from (`--variant` or `LOCKSTRESS_VARIANT`), so that an
-   * error about them names what the user typed.
+   * Where `variants`, `scenario`, `junit` and `html` came from (`--variant` or `LOCKSTRESS_VARIANT`), so
+   * that an error about them names what the user typed.
    */
-  origins: { variants: string; scenario: string; junit: string; replay: string };
+  origins: { variants: string; scenario: string; junit: string; replay: string; html: string };
 }
 
 export type StressOptions = Partial<ResolvedStressOptions>;
@@ -112,11 +117,12 @@ export const kDefaultStressOptions: Readonly<Omit<ResolvedStressOptions, 'seed'>
   preemptions: 2,
   plans: 16,
   junit: '',
+  html: '',
   shard: null,
   seeds: 1,
   list: false,
   help: false,
-  origins: { variants: '--variant', scenario: '--scenario', junit: '--junit', replay: '--replay' },
+  origins: { variants: '--variant', scenario: '--scenario', junit: '--junit', replay: '--replay', html: '--html' },
 };
 
 /**
@@ -213,7 +219,12 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): StressOptions {
     origins.junit = 'LOCKSTRESS_JUNIT';
   }
   if (replay !== undefined) origins.replay = 'LOCKSTRESS_REPLAY';
-  if (variants !== undefined || scenario !== undefined || junit !== undefined || replay !== undefined) out.origins = origins;
+  const html = get('LOCKSTRESS_HTML');
+  if (html !== undefined) {
+    out.html = html;
+    origins.html = 'LOCKSTRESS_HTML';
+  }
+  if (variants !== undefined || scenario !== undefined || junit !== undefined || replay !== undefined || html !== undefined) out.origins = origins;
   const stop = get('LOCKSTRESS_STOP_ON_FIRST');
   if (stop !== undefined) out.stopOnFirst = parseFlag('LOCKSTRESS_STOP_ON_FIRST', stop);
   const until = get('LOCKSTRESS_UNTIL_EXPECTED');
@@ -301,6 +312,12 @@ export function optionsFromArgs(args: readonly string[]): StressOptions {
         out.junit = file;
         break;
       }
+      case '--html': {
+        const file = value();
+        if (file.trim() === '') throw new ConfigError(`--html ${JSON.stringify(file)}: names no file`);
+        out.html = file;
+        break;
+      }
       case '--stop-on-first':
         out.stopOnFirst = true;
         break;
@@ -340,6 +357,7 @@ export function mergeOptions(fromEnv: StressOptions, fromArgs: StressOptions): S
   if (fromArgs.scenario !== undefined) origins.scenario = '--scenario';
   if (fromArgs.junit !== undefined) origins.junit = '--junit';
   if (fromArgs.replay !== undefined) origins.replay = '--replay';
+  if (fromArgs.html !== undefined) origins.html = '--html';
   return { ...fromEnv, ...fromArgs, origins };
 }
 
@@ -378,6 +396,8 @@ flags (each mirrors an environment variable; flags win):
                       (threads, ops, preemptions) and print it as
                       a numbered interleaving
   --junit FILE        also write JUnit XML, one testcase/variant  LOCKSTRESS_JUNIT
+  --html FILE         also write one self-contained HTML report  LOCKSTRESS_HTML
+                      (graphs, timelines, lock_stat, coverage)
   --no-jitter         no seeded pauses before locks              LOCKSTRESS_JITTER=0
   --list              list the variants with their descriptions
   --help              this text

@@ -2,6 +2,7 @@
  * Printing, kept apart from the data: the human report (summary lines, one splat or dump per
  * distinct finding, lock statistics) and the JSON document.
  */
+import { formatLastEvents } from '../lockdep/event-timeline.js';
 import { formatBadUnlock, formatLockNotHeld, formatRecursiveLocking, formatSleepInAtomic } from '../lockdep/reports.js';
 import type { Finding } from './findings.js';
 import type { StressRun } from './run-stress.js';
@@ -88,8 +89,16 @@ export function formatLockStats(v: Pick<VariantVerdict, 'lockStats'>): string {
   return lines.join('\n');
 }
 
-/** The kernel-flavoured report of one finding. */
+/** The kernel-flavoured report of one finding, then the last events of the threads involved. */
 export function formatFindingReport(finding: Finding): string {
+  const report = formatKernelReport(finding);
+  // A finding with a replay token came from a controlled round: its events are printed in order,
+  // untimed, so that its replay prints the same text.
+  return finding.timeline === undefined ? report : `${report}\n\n${formatLastEvents(finding.timeline, undefined, finding.replay === undefined)}`;
+}
+
+/** The kernel-flavoured report of one finding alone. */
+export function formatKernelReport(finding: Finding): string {
   if (finding.report !== undefined) return finding.report;
   switch (finding.kind) {
     case 'deadlock':
@@ -186,6 +195,7 @@ export function toJson(run: StressRun): unknown {
         evidence: f.first.evidence,
         report: formatFindingReport(f.first),
         replay: f.first.replay ?? null,
+        ...(f.first.timeline === undefined ? {} : { timeline: f.first.timeline }),
       })),
       lockStats: v.lockStats.map((s) => ({
         lock: s.name,
@@ -194,6 +204,7 @@ export function toJson(run: StressRun): unknown {
         maxWaitUs: s.maxWaitUs,
         maxHoldUs: s.maxHoldUs,
       })),
+      lockOrder: v.lockOrder,
       coverage: v.coverage,
       exploration: v.exploration,
       reproducer: v.reproducer,

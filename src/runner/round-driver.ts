@@ -23,6 +23,7 @@ import {
 } from '../layout.js';
 import { droppedEdgeCount } from '../lockdep/edge-table.js';
 import { type LockOrderCycle, SharedLockOrderGraph } from '../lockdep/lock-order-graph.js';
+import { captureTimeline, loggedFindingTimeline } from '../lockdep/event-timeline.js';
 import { formatCircularDependency } from '../lockdep/reports.js';
 import { Barrier, defaultBarrierSpins } from '../primitives/barrier.js';
 import { FindingLog } from '../primitives/finding-log.js';
@@ -217,6 +218,8 @@ class VariantDriver {
           this.decisionsByRound.set(round, { decisions: roundDecisions(this.memory), planRound });
         }
         const finding = alarmToFinding(alarm, round, this.names, this.schedule.mode !== 'os');
+        // Read the rings now, before the teardown moves the threads on.
+        finding.timeline = captureTimeline(this.memory, this.names, this.threadIndexes, round, alarm.nowUs);
         this.collector.add(finding);
         if (finding.kind === 'deadlock' && this.firstDeadlockMs === null) this.firstDeadlockMs = Math.round(now - this.started);
         this.requestStopIfDue(now);
@@ -407,7 +410,11 @@ class VariantDriver {
   }
 
   private drain(withOrderGraph: boolean): void {
-    for (const raw of this.log.drain().records) this.collector.add(decodeRawFinding(raw, this.names));
+    for (const raw of this.log.drain().records) {
+      const finding = decodeRawFinding(raw, this.names);
+      finding.timeline = loggedFindingTimeline(this.memory, this.names, raw.thread, raw.index, raw.round);
+      this.collector.add(finding);
+    }
     if (withOrderGraph) for (const cycle of this.orderGraph.poll()) this.collector.add(cycleToFinding(cycle, this.names));
     this.forgetOldDecisions();
   }
@@ -515,6 +522,14 @@ class VariantDriver {
       acquisitionsPerSec: perSec(lockStats.reduce((sum, s) => sum + s.acquisitions, 0)),
       findings: this.withReplayTokens(this.collector.summaries()),
       lockStats,
+      lockOrder: this.orderGraph.graph.edges().map((e) => ({
+        from: this.names.className(e.from),
+        to: this.names.className(e.to),
+        fromSite: e.fromSite,
+        toSite: e.toSite,
+        thread: e.thread,
+        round: e.round,
+      })),
       coverage: readCoverage(this.memory, variant.opNames, ran),
       abortedRounds: this.abortedRounds,
       firstDeadlockMs: this.firstDeadlockMs,
@@ -575,6 +590,7 @@ function readCoverage(memory: SharedMemory, opNames: readonly string[], ran: Rea
       if (Atomics.load(memory.i32, overlapIndex(memory.layout, a, b)) !== 0) overlapped.push(`${opNames[a]} || ${opNames[b]}`);
     }
   }
-  const n = opNames.filter((name) => ran.has(name)).length;
-  return { pairsOverlapped: overlapped.length, pairsPossible: (n * (n + 1)) / 2, overlapped };
+  const ops = opNames.filter((name) => ran.has(name));
+  const n = ops.length;
+  return { ops, pairsOverlapped: overlapped.length, pairsPossible: (n * (n + 1)) / 2, overlapped };
 }

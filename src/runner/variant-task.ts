@@ -34,6 +34,7 @@ import {
 } from '../layout.js';
 import { LimitError, RoundAborted, ScenarioError } from '../errors.js';
 import { Barrier } from '../primitives/barrier.js';
+import { EventKind } from '../primitives/event-ring.js';
 import { kHardWaitBoundMs } from '../primitives/bounded-wait.js';
 import { StringTable } from '../primitives/string-table.js';
 import { type ThreadWorld, type WorldIds, assignIds, createThreadWorld, resetRoundState } from '../scenarios/world.js';
@@ -179,6 +180,8 @@ export async function runVariantTask(task: VariantTask): Promise<VariantTaskResu
         }
         if (thread === 0 && needsSetup) {
           enter(ThreadStep.Setup, 'setup');
+          // Thread 0's round starts with its setup: the events of the setup belong to the new round.
+          world.events?.roundStart(Atomics.load(i32, layout.header + kHeaderRound));
           (variant.setup ?? scenario.setup)?.(world.ctx);
         }
         needsSetup = true;
@@ -207,11 +210,14 @@ export async function runVariantTask(task: VariantTask): Promise<VariantTaskResu
           if (op === undefined) throw new ScenarioError(`op ${name} is not defined`);
           step = `op ${name}`;
           ran.add(name);
-          world.tracker?.beginOp(s.opIndex.get(name) ?? 0);
-          timer?.begin(s.opIndex.get(name) ?? 0);
+          const opIndex = s.opIndex.get(name) ?? 0;
+          world.events?.recordTimed(EventKind.OpBegin, opIndex, 0, 0);
+          world.tracker?.beginOp(opIndex);
+          timer?.begin(opIndex);
           op(world.ctx);
           timer?.end();
           world.tracker?.endOp();
+          world.events?.recordTimed(EventKind.OpEnd, opIndex, 0, 0);
         }
         world.schedule.leaveOps();
         enter(ThreadStep.Idle, 'the end barrier');

@@ -21,7 +21,21 @@ export interface FindingSummary {
   first: Finding;
 }
 
+/** A lock-order edge the variant learned: `from` was held while `to` was taken. */
+export interface LockOrderEdge {
+  from: string;
+  to: string;
+  /** Where `from` and `to` were taken the first time the edge was seen. */
+  fromSite: string;
+  toSite: string;
+  /** The thread and round that first showed it. */
+  thread: number;
+  round: number;
+}
+
 export interface Coverage {
+  /** The operations that ran, in the scenario's order (the matrix's rows and columns). */
+  ops: string[];
   /** Pairs of operations seen running at the same time on two threads. */
   pairsOverlapped: number;
   /** Pairs that could overlap: n(n+1)/2 for n operations (an op may overlap itself). */
@@ -70,6 +84,8 @@ export interface VariantVerdict {
   acquisitionsPerSec: number;
   findings: FindingSummary[];
   lockStats: LockClassStats[];
+  /** Every lock-order edge the variant learned, in the order learned (the lock-order graph). */
+  lockOrder: LockOrderEdge[];
   coverage: Coverage;
   /** Rounds torn down by the watchdog. */
   abortedRounds: number;

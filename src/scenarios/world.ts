@@ -23,6 +23,7 @@ import {
 } from '../layout.js';
 import { ScenarioError } from '../errors.js';
 import { kWaitSliceMs } from '../primitives/bounded-wait.js';
+import { EventKind, type EventRing } from '../primitives/event-ring.js';
 import { FindingLog } from '../primitives/finding-log.js';
 import { lockKindByName } from '../primitives/lock-kinds.js';
 import { LockTable } from '../primitives/lock-table.js';
@@ -139,6 +140,8 @@ export interface ContextOptions {
 export interface ThreadWorld {
   ctx: OpContext;
   tracker: LockTracker | null;
+  /** This thread's event ring (with tracking on), or null. */
+  events: EventRing | null;
   /** Re-seeds the jitter plan and sets the round number. */
   startRound(round: number): void;
   /** The operations of the variant, by name (variant overrides first). */
@@ -157,6 +160,7 @@ export function createThreadWorld(
   const { thread, variant } = options;
   const log = new FindingLog(memory);
   const tracker = options.tracking ? new LockTracker(memory, strings, log, thread) : null;
+  const events = tracker?.events ?? null;
   const schedule =
     options.schedule ?? (options.tracking || options.jitter ? new OsSchedule(memory, thread, options.seed, options.jitter) : kFreeRunning);
   let round = 0;
@@ -185,7 +189,7 @@ export function createThreadWorld(
 
   const refs: Record<string, Ref> = {};
   for (const [name, { id }] of ids.refcounts) {
-    const inner = new Refcount(memory, id, thread, log, tracker !== null ? strings : null);
+    const inner = new Refcount(memory, id, thread, log, tracker !== null ? strings : null, events);
     refs[name] = {
       read: () => inner.read(),
       reset: (count, holder, site) => inner.reset(count, holder, site),
@@ -211,6 +215,7 @@ export function createThreadWorld(
   };
   for (const [name, index] of ids.words) {
     const at = wordIndex(memory.layout, index);
+    const nameId = events === null ? 0 : strings.intern(name);
     // Writers notify, while anyone waits, so that handshake waiters (waitFor) wake at once.
     words[name] = {
       get: () => {
@@ -239,16 +244,26 @@ export function createThreadWorld(
         // its read of the waiter count; both seq-cst): a writer that saw no waiter stored
         // before this thread reads, so no wake-up is lost. The waits are sliced anyway.
         Atomics.add(memory.i32, waiters, 1);
+        events?.recordTimed(EventKind.WaitBegin, index, nameId, value);
         try {
           const started = wallClockMs();
           for (;;) {
             const seen = Atomics.load(memory.i32, at);
-            if (seen === value) return true;
+            if (seen === value) {
+              events?.recordTimed(EventKind.WaitEnd, index, nameId, 1);
+              return true;
+            }
             const left = timeoutMs - (wallClockMs() - started);
-            if (left <= 0) return false;
+            if (left <= 0) {
+              events?.recordTimed(EventKind.WaitEnd, index, nameId, 0);
+              return false;
+            }
             const result = schedule.wait(memory, at, seen, started, `word ${name}`, Math.min(left, kWaitSliceMs));
             // Under a controlled schedule time stands still: 'timed-out' means nobody else can run.
-            if (result === 'timed-out' && schedule.controlled) return Atomics.load(memory.i32, at) === value;
+            if (result === 'timed-out' && schedule.controlled) {
+              events?.recordTimed(EventKind.WaitEnd, index, nameId, 0);
+              return Atomics.load(memory.i32, at) === value;
+            }
           }
         } finally {
           Atomics.sub(memory.i32, waiters, 1);
@@ -295,9 +310,11 @@ export function createThreadWorld(
   return {
     ctx,
     tracker,
+    events,
     startRound(n) {
       round = n;
       schedule.startRound(n);
+      events?.roundStart(n);
     },
     operation: (name) => table[name],
     schedule,

@@ -29,13 +29,14 @@ const verdict = (name: string, extra: Partial<VariantVerdict> = {}): VariantVerd
   acquisitionsPerSec: 1000,
   findings: [],
   lockStats: [],
-  coverage: { pairsOverlapped: 0, pairsPossible: 0, overlapped: [] },
+  coverage: { ops: [], pairsOverlapped: 0, pairsPossible: 0, overlapped: [] },
   abortedRounds: 0,
   firstDeadlockMs: null,
   stoppedBy: 'duration',
   errors: [],
   exploration: null,
   reproducer: null,
+  lockOrder: [],
   ...extra,
 });
 

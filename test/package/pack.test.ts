@@ -82,13 +82,15 @@ describe('npm pack', () => {
 
     // A user's TypeScript scenario, importing the package: it runs, and it type-checks.
     writeFileSync(join(app, 'user-scenario.ts'), kUserScenario);
-    const ts = await runCommand('npx', ['lockstress', '--scenario', './user-scenario.ts', '--threads', '2', '--rounds', '20', '--junit', 'r.xml'], app, plainEnv(), kCommandMs);
+    const ts = await runCommand('npx', ['lockstress', '--scenario', './user-scenario.ts', '--threads', '2', '--rounds', '20', '--junit', 'r.xml', '--html', 'r.html'], app, plainEnv(), kCommandMs);
     expect(ts.stdout).toMatch(/\nbalanced\s+clean\s+clean\s+PASS\s/);
     expect(ts.stdout).toMatch(/\nleaks\s+refcount-leak\s+refcount-leak\s+PASS\s/);
     expect(ts.code).toBe(0);
     const junit = parseXml(readFileSync(join(app, 'r.xml'), 'utf8'));
     expect(junitProblems(junit)).toEqual([]);
     expect(findAll(junit, 'testcase').map((c) => c.attrs.name)).toEqual(['balanced', 'leaks']);
+    // --html loads its graph layout library from the installed package's dependencies.
+    expect(readFileSync(join(app, 'r.html'), 'utf8')).toContain('<tr data-variant="leaks" data-status="pass">');
     writeFileSync(
       join(app, 'tsconfig.json'),
       JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, types: [] }, files: ['user-scenario.ts'] }),

@@ -71,8 +71,22 @@ describe('--junit', () => {
   it.each([
     [['--junit', '/nonexistent-dir/r.xml'], {}, '--junit "/nonexistent-dir/r.xml": no such folder'],
     [[], { LOCKSTRESS_JUNIT: '/nonexistent-dir/r.xml' }, 'LOCKSTRESS_JUNIT "/nonexistent-dir/r.xml": no such folder'],
+    [['--html', '/nonexistent-dir/r.html'], {}, '--html "/nonexistent-dir/r.html": no such folder'],
+    [[], { LOCKSTRESS_HTML: '/nonexistent-dir/r.html' }, 'LOCKSTRESS_HTML "/nonexistent-dir/r.html": no such folder'],
   ])('a file that cannot be written is refused before the run: %o %o', async (args, env, named) => {
     expectOneLineError(await runCli([...args, '--scenario', mix], env), named);
+  }, kTestTimeoutMs);
+});
+
+describe('--html', () => {
+  it('LOCKSTRESS_HTML writes one HTML page with every variant of the run', async () => {
+    const file = join(dir, 'mix.html');
+    const r = await runCli(mixArgs.filter((a) => a !== '--json'), { LOCKSTRESS_HTML: file });
+    expect(r.code).toBe(1);
+    const html = readFileSync(file, 'utf8');
+    expect(html.startsWith('<!doctype html>')).toBe(true);
+    for (const name of ['clean', 'missed', 'needs-eight']) expect(html).toContain(`<tr data-variant="${name}"`);
+    expect(html).toContain('data-status="skipped"');
   }, kTestTimeoutMs);
 });
 

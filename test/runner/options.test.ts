@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
-import { mergeOptions, optionsFromArgs, optionsFromEnv, resolveStressOptions } from '../../src/runner/options.js';
+import { kStressUsage, mergeOptions, optionsFromArgs, optionsFromEnv, resolveStressOptions } from '../../src/runner/options.js';
 
 describe('stress options', () => {
   it('defaults fill every option and pick a seed', () => {
@@ -50,7 +50,7 @@ describe('stress options', () => {
       minRounds: 7,
       variants: ['a', 'b'],
       scenario: './x.js',
-      origins: { variants: 'LOCKSTRESS_VARIANT', scenario: 'LOCKSTRESS_SCENARIO', junit: 'LOCKSTRESS_JUNIT', replay: 'LOCKSTRESS_REPLAY' },
+      origins: { variants: 'LOCKSTRESS_VARIANT', scenario: 'LOCKSTRESS_SCENARIO', junit: 'LOCKSTRESS_JUNIT', replay: 'LOCKSTRESS_REPLAY', html: '--html' },
       schedule: 'pct',
       pctDepth: 2,
       replay: 'lsr1.x',
@@ -109,6 +109,8 @@ describe('stress options', () => {
     [['--shard'], '--shard: missing value'],
     [['--seeds', '0'], '--seeds="0"'],
     [['--junit', ''], '--junit "": names no file'],
+    [['--html', ''], '--html "": names no file'],
+    [['--html'], '--html: missing value'],
   ])('bad flags %o are a ConfigError naming them', (args, named) => {
     expect(() => optionsFromArgs(args)).toThrow(ConfigError);
     expect(() => optionsFromArgs(args)).toThrow(named);
@@ -116,11 +118,44 @@ describe('stress options', () => {
 
   it('a flag replaces the variable it mirrors, and errors then name the flag', () => {
     const env = optionsFromEnv({ LOCKSTRESS_VARIANT: 'a', LOCKSTRESS_SCENARIO: './x.js' });
-    expect(resolveStressOptions(mergeOptions(env, {})).origins).toEqual({ variants: 'LOCKSTRESS_VARIANT', scenario: 'LOCKSTRESS_SCENARIO', junit: '--junit', replay: '--replay' });
+    expect(resolveStressOptions(mergeOptions(env, {})).origins).toEqual({ variants: 'LOCKSTRESS_VARIANT', scenario: 'LOCKSTRESS_SCENARIO', junit: '--junit', replay: '--replay', html: '--html' });
     const merged = resolveStressOptions(mergeOptions(env, optionsFromArgs(['--variant', 'b'])));
     expect(merged.variants).toEqual(['b']);
-    expect(merged.origins).toEqual({ variants: '--variant', scenario: 'LOCKSTRESS_SCENARIO', junit: '--junit', replay: '--replay' });
+    expect(merged.origins).toEqual({ variants: '--variant', scenario: 'LOCKSTRESS_SCENARIO', junit: '--junit', replay: '--replay', html: '--html' });
     const junit = mergeOptions(optionsFromEnv({ LOCKSTRESS_JUNIT: 'a.xml' }), optionsFromArgs(['--junit', 'b.xml']));
     expect([junit.junit, junit.origins?.junit]).toEqual(['b.xml', '--junit']);
+  });
+
+  it('--help lists every flag with the variable it mirrors', () => {
+    const pairs = [
+      ['--threads N', 'LOCKSTRESS_THREADS'],
+      ['--seed N', 'LOCKSTRESS_SEED'],
+      ['--duration-ms N', 'LOCKSTRESS_DURATION_MS'],
+      ['--rounds N', 'LOCKSTRESS_ROUNDS'],
+      ['--hang-ms N', 'LOCKSTRESS_HANG_MS'],
+      ['--min-rounds N', 'LOCKSTRESS_MIN_ROUNDS'],
+      ['--variant NAME', 'LOCKSTRESS_VARIANT'],
+      ['--scenario PATH', 'LOCKSTRESS_SCENARIO'],
+      ['--seeds K', 'LOCKSTRESS_SEEDS'],
+      ['--shard I/N', 'LOCKSTRESS_SHARD'],
+      ['--junit FILE', 'LOCKSTRESS_JUNIT'],
+      ['--html FILE', 'LOCKSTRESS_HTML'],
+      ['--json', 'LOCKSTRESS_JSON=1'],
+      ['--no-jitter', 'LOCKSTRESS_JITTER=0'],
+    ];
+    for (const [flag, variable] of pairs) {
+      const line = kStressUsage.split('\n').find((l) => l.trimStart().startsWith(`${flag} `));
+      expect(line, flag).toContain(variable);
+    }
+  });
+
+  it('--html FILE and LOCKSTRESS_HTML name the HTML report; the flag wins and is named in errors', () => {
+    expect(optionsFromArgs(['--html', 'r.html'])).toEqual({ html: 'r.html' });
+    expect(optionsFromArgs(['--html=r.html'])).toEqual({ html: 'r.html' });
+    expect(resolveStressOptions({}).html).toBe('');
+    const env = optionsFromEnv({ LOCKSTRESS_HTML: 'env.html' });
+    expect([env.html, env.origins?.html]).toEqual(['env.html', 'LOCKSTRESS_HTML']);
+    const merged = mergeOptions(env, optionsFromArgs(['--html', 'flag.html']));
+    expect([merged.html, merged.origins?.html]).toEqual(['flag.html', '--html']);
   });
 });

@@ -55,6 +55,29 @@ describe('runner on real threads', () => {
     expect(finding(v, 'lock-order-cycle').locks.sort()).toEqual(['lock_A', 'lock_B']);
   });
 
+  it('a deadlock carries the last events of every thread, read before the teardown', async () => {
+    const v = only(await runStress(options({ scenario: abba, rounds: 1 })));
+    const deadlock = finding(v, 'deadlock').first;
+    const timeline = deadlock.timeline;
+    if (deadlock.kind !== 'deadlock' || timeline === undefined) throw new Error('no deadlock timeline');
+    expect(timeline.threads.map((t) => t.thread)).toEqual([0, 1]);
+    for (const t of timeline.threads) {
+      const first = t.thread === 0 ? 'A' : 'B';
+      const second = t.thread === 0 ? 'B' : 'A';
+      // The handshake fixes each thread's sequence: take the first lock, wait for the other's, block.
+      expect(t.events.map((e) => [e.kind, e.target])).toEqual([
+        ['round-start', ''],
+        ['op-begin', `${first}${second}`],
+        ['acquire', first],
+        ['wait-begin', `${second}_held`],
+        ['wait-end', `${second}_held`],
+        ['contended', second],
+      ]);
+      expect(t.events.every((e) => e.round === 1)).toBe(true);
+      expect(t.events.at(-1)?.timeUs).not.toBeNull();
+    }
+  });
+
   it('one run survives 100 deadlocks and leaves the pool at its normal size', async () => {
     const pool = new Piscina({
       filename: compiledPath('workers/round-worker.js'),
@@ -137,6 +160,14 @@ describe('runner on real threads', () => {
     const v = only(await runStress(options({ scenario: misuse, variants: ['bad-unlock'], rounds: 1 })));
     expect(v.seen).toEqual(['bad-unlock']);
     expect(finding(v, 'bad-unlock').locks).toEqual(['lock_B']);
+    // The thread that logged it: its events up to the marker of this very finding.
+    const first = finding(v, 'bad-unlock').first;
+    expect(first.timeline?.threads.map((t) => t.thread)).toEqual([first.thread]);
+    expect(first.timeline?.threads[0]?.events.map((e) => [e.kind, e.target])).toEqual([
+      ['round-start', ''],
+      ['op-begin', 'UNLOCK'],
+      ['finding', 'bad-unlock'],
+    ]);
   });
 
   it('a scenario past the old fixed capacities (40 classes, 200 words, 100 slots, 40 refcounts) shows exactly its one 40-class cycle', async () => {
