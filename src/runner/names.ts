@@ -5,7 +5,8 @@
  */
 import { ThreadStep, type SharedMemory } from '../layout.js';
 import type { ReportNames } from '../lockdep/reports.js';
-import { classNameOf, lockClassOf, lockNameOf } from '../primitives/lock-table.js';
+import { ClassKind } from '../layout.js';
+import { classKindOf, classNameOf, lockClassOf, lockNameOf } from '../primitives/lock-table.js';
 import { pointerSlot } from '../primitives/object-slots.js';
 import type { StringTable } from '../primitives/string-table.js';
 import type { WorldIds } from '../scenarios/world.js';
@@ -14,6 +15,8 @@ import type { WorldNames } from './findings.js';
 export interface Names extends WorldNames, ReportNames {
   /** What a thread runs, from kThreadCurrentOp - 1: an op name, `idle`, `plan()`, `setup`... */
   stepName(opIndex: number): string;
+  completionName(completionId: number): string;
+  classIsCompletion(classId: number): boolean;
 }
 
 const kStepNames: Record<number, string> = {
@@ -27,6 +30,7 @@ const kStepNames: Record<number, string> = {
 export function createNames(memory: SharedMemory, strings: StringTable, ids: WorldIds, opNames: readonly string[]): Names {
   const refNames = new Map([...ids.refcounts].map(([name, { id }]) => [id, name]));
   const slotNames = new Map([...ids.slots].map(([name, slot]) => [slot, name]));
+  const completionNames = new Map([...ids.completions].map(([name, { id }]) => [id, name]));
   const stepName = (opIndex: number): string =>
     opIndex >= 0 ? (opNames[opIndex] ?? `op#${opIndex}`) : (kStepNames[opIndex + 1] ?? `step ${opIndex + 1}`);
   return {
@@ -45,5 +49,7 @@ export function createNames(memory: SharedMemory, strings: StringTable, ids: Wor
     lockClass: (lockId) => lockClassOf(memory, lockId),
     opName: stepName,
     stepName,
+    completionName: (id) => completionNames.get(id) ?? `completion#${id}`,
+    classIsCompletion: (classId) => classKindOf(memory, classId) === ClassKind.Completion,
   };
 }

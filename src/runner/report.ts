@@ -2,7 +2,15 @@
  * Printing, kept apart from the data: the human report (summary lines, one splat or dump per
  * distinct finding, lock statistics) and the JSON document.
  */
-import { formatBadUnlock, formatLockNotHeld, formatRecursiveLocking, formatSleepInAtomic } from '../lockdep/reports.js';
+import {
+  formatBadUnlock,
+  formatHeldAtReturn,
+  formatInconsistentLockState,
+  formatIrqLockInversion,
+  formatLockNotHeld,
+  formatRecursiveLocking,
+  formatSleepInAtomic,
+} from '../lockdep/reports.js';
 import type { Finding } from './findings.js';
 import type { StressRun } from './run-stress.js';
 import { type VariantVerdict, formatExpectation } from './verdict.js';
@@ -93,6 +101,12 @@ export function formatFindingReport(finding: Finding): string {
       return formatLockNotHeld({ thread: finding.thread, ...finding.evidence });
     case 'sleep-in-atomic':
       return formatSleepInAtomic({ thread: finding.thread, ...finding.evidence });
+    case 'inconsistent-lock-state':
+      return formatInconsistentLockState({ thread: finding.thread, ...finding.evidence });
+    case 'irq-lock-inversion':
+      return formatIrqLockInversion(finding.evidence);
+    case 'held-at-return':
+      return formatHeldAtReturn({ thread: finding.thread, ...finding.evidence });
     case 'refcount-leak':
       return [
         `refcount leak: ${finding.evidence.refcount} = ${finding.evidence.count} after every fd was closed`,

@@ -20,6 +20,7 @@ import {
   wallClockMs,
 } from '../layout.js';
 import { droppedEdgeCount } from '../lockdep/edge-table.js';
+import type { IrqInversion } from '../lockdep/irq-usage.js';
 import { type LockOrderCycle, SharedLockOrderGraph } from '../lockdep/lock-order-graph.js';
 import { formatCircularDependency } from '../lockdep/reports.js';
 import { Barrier, defaultBarrierSpins } from '../primitives/barrier.js';
@@ -27,7 +28,7 @@ import { FindingLog } from '../primitives/finding-log.js';
 import { LockTable, readClassStats } from '../primitives/lock-table.js';
 import { StringTable } from '../primitives/string-table.js';
 import { type WorldIds, assignIds, defineWorld, resetRoundState } from '../scenarios/world.js';
-import { type Finding, decodeRawFinding } from './findings.js';
+import { type Finding, decodeRawFinding, irqInversionToFinding } from './findings.js';
 import type { RoundChecks, ScheduleConfig, ScenarioDescription, ScenarioFailure, VariantTask, VariantTaskResult } from './messages.js';
 import { type Names, createNames } from './names.js';
 import type { ResolvedStressOptions } from './options.js';
@@ -380,8 +381,22 @@ class VariantDriver {
 
   private drain(withOrderGraph: boolean): void {
     for (const raw of this.log.drain().records) this.collector.add(decodeRawFinding(raw, this.names));
-    if (withOrderGraph) for (const cycle of this.orderGraph.poll()) this.collector.add(cycleToFinding(cycle, this.names));
+    if (withOrderGraph) {
+      for (const cycle of this.orderGraph.poll()) this.collector.add(cycleToFinding(cycle, this.names));
+      for (const inv of this.orderGraph.irqInversions()) this.collector.add(this.inversionFinding(inv));
+    }
     this.forgetOldDecisions();
+  }
+
+  /** An irq lock inversion, its sites and thread read from the classes' usage records. */
+  private inversionFinding(inv: IrqInversion): Finding {
+    const usage = (c: number) => this.orderGraph.usage(c);
+    const site = (c: number, bit: number): string => {
+      const id = usage(c).site(bit);
+      return id < 0 ? '' : this.strings.lookup(id);
+    };
+    const last = inv.closedBy === 'dependency' ? inv.newest.thread : usage(inv.closedBy === 'safe' ? inv.safe : inv.unsafe).thread(inv.closedBy === 'safe' ? inv.safeBit : inv.unsafeBit);
+    return irqInversionToFinding(inv, inv.newest.round, site, last, this.names);
   }
 
   /**

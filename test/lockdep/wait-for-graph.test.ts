@@ -81,7 +81,7 @@ describe('wait-for graph', () => {
       waitingFor: { lockId: kvmLock, site: 'vfio_ap_mdev_open_device', owner: 1 },
     });
     expect(states[1]).toMatchObject({ op: -1, waitingFor: { lockId: groupLock, owner: 0 } });
-    expect(states[2]).toEqual({ thread: 2, held: [], waitingFor: null, op: -1 });
+    expect(states[2]).toMatchObject({ thread: 2, held: [], waitingFor: null, op: -1 });
     const cycles = findWaitCycles(states);
     expect(cycles.map((c) => c.threads.map((t) => t.thread))).toEqual([[0, 1]]);
     const cycle = cycles[0];
