@@ -247,13 +247,16 @@ export const kThreadWaitingLock = 1;
 export const kThreadWaitingSinceUs = 2;
 /** String id of the site of the wait. */
 export const kThreadWaitingSite = 3;
-/** Spinlocks held (atomic context depth). */
-export const kThreadAtomicDepth = 4;
 /**
- * The thread's simulated CPU interrupt state ({@link IrqWord} fields): hardirqs disabled, the
- * local_bh_disable count, hardirq and softirq context depths. 0 = process context, all enabled.
+ * The thread's atomic context, one word so that an acquire tests it with one load: the spinlocks
+ * held in bits 0..7 ({@link IrqWord}.SpinMask), and above them its simulated CPU interrupt state
+ * ({@link IrqWord} fields: hardirqs disabled, the local_bh_disable count, hardirq and softirq
+ * context depths). 0 = process context, everything enabled, no spinlock held.
  */
-export const kThreadIrq = 5;
+export const kThreadAtomicDepth = 4;
+/** The same word as {@link kThreadAtomicDepth}, named for readers of the irq state. */
+export const kThreadIrq = kThreadAtomicDepth;
+// Word 5 is unused.
 /**
  * What the thread is running: operation index + 1 inside an op, 0 between ops, or a negative
  * {@link ThreadStep} for the other scenario code a round runs (read by the runaway check and the
@@ -288,34 +291,41 @@ export const kThreadHeld = 12;
 export const kHeldLock = 0;
 export const kHeldSite = 1;
 export const kHeldSinceUs = 2;
-/** The class of this acquisition (the lock's class, or its subclass class). */
+/**
+ * The class of this acquisition (the lock's class, or its subclass class) in the low 16 bits,
+ * and its {@link HeldFlag} bits (read mode, trylock) above: `cls | (flags << kHeldFlagsShift)`.
+ */
 export const kHeldClass = 3;
-/** {@link HeldFlag} bits and the read mode. */
-export const kHeldFlags = 4;
-export const kHeldWords = 5;
+export const kHeldFlagsShift = 16;
+export const kHeldClassMask = 0xffff;
+export const kHeldWords = 4;
 
 export const WaitKind = { Write: 0, Read: 1, Completion: 2 } as const;
 export type WaitKind = (typeof WaitKind)[keyof typeof WaitKind];
 
 /**
- * kHeldFlags: the low two bits are lockdep's `read` (0 exclusive, 1 a non-recursive reader, 2 a
- * recursive reader); then the trylock bit.
+ * The flags of a held entry (kHeldClass >> kHeldFlagsShift): the low two bits are lockdep's `read`
+ * (0 exclusive, 1 a non-recursive reader, 2 a recursive reader); then the trylock bit.
  */
 export const HeldFlag = { ReadMask: 3, Trylock: 4 } as const;
 
-/** kThreadIrq fields (see primitives/irq-state.ts). */
+/** Fields of the atomic-context word kThreadAtomicDepth (see primitives/irq-state.ts). */
 export const IrqWord = {
+  /** Spinlocks held (at most kMaxHeldLocks), bits 0..7. */
+  SpinMask: 0xff,
+  /** Every irq field: the word without the spinlock count. */
+  IrqMask: ~0xff,
   /** local_irq_disable() is in force. */
-  HardirqsOff: 1,
-  /** local_bh_disable() nesting count, in bits 8..15. */
-  BhUnit: 1 << 8,
-  BhMask: 0xff << 8,
-  /** Hardirq context depth (irq_enter), bits 16..19. */
-  HardirqUnit: 1 << 16,
-  HardirqMask: 0xf << 16,
-  /** Softirq context depth (lockdep_softirq_enter), bits 20..23. */
-  SoftirqUnit: 1 << 20,
-  SoftirqMask: 0xf << 20,
+  HardirqsOff: 1 << 8,
+  /** local_bh_disable() nesting count, in bits 9..16. */
+  BhUnit: 1 << 9,
+  BhMask: 0xff << 9,
+  /** Hardirq context depth (irq_enter), bits 17..20. */
+  HardirqUnit: 1 << 17,
+  HardirqMask: 0xf << 17,
+  /** Softirq context depth (lockdep_softirq_enter), bits 21..24. */
+  SoftirqUnit: 1 << 21,
+  SoftirqMask: 0xf << 21,
 } as const;
 export const kThreadWords = kThreadHeld + kMaxHeldLocks * kHeldWords;
 

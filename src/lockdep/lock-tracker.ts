@@ -68,8 +68,10 @@ import {
   kHeaderBarrierParties,
   kHeaderEdgeSeq,
   kHeaderUsageChanges,
+  IrqWord,
   kHeldClass,
-  kHeldFlags,
+  kHeldClassMask,
+  kHeldFlagsShift,
   kHeldLock,
   kHeldSinceUs,
   kHeldSite,
@@ -78,7 +80,6 @@ import {
   kThreadAtomicDepth,
   kThreadCurrentOp,
   kThreadDepth,
-  kThreadIrq,
   kThreadOpEpoch,
   kThreadWaitEpoch,
   kThreadWaitingKind,
@@ -109,6 +110,10 @@ export const kMaxOpWaits = 32;
 
 /** Usage bits of a plain exclusive acquisition in process context: HARDIRQ-ON-W and SOFTIRQ-ON-W. */
 const kPlainUsage = (1 << UsageBit.EnabledHardirq) | (1 << UsageBit.EnabledSoftirq);
+/** lockInfo bits: the lock sleeps; this thread marked its class's plain usage; the class above. */
+const kInfoSleeps = 1;
+const kInfoPlainMarked = 2;
+const kInfoShift = 2;
 
 export interface TrackerOptions {
   /**
@@ -121,9 +126,8 @@ export interface TrackerOptions {
 export class LockTracker implements LockObserver {
   private readonly i32: Int32Array;
   private readonly base: number;
-  private readonly irqIndex: number;
-  /** Class of each lock id, read once (lock records never change after setup). */
-  private readonly classOf: Int32Array;
+  /** `(class << 1) | sleeps` of each lock id, read once (lock records never change after setup). */
+  private readonly infoOf: Int32Array;
   private readonly sleepsOf: Int8Array;
   /** Usage bits this thread set or saw set, per class (they are only ever set). */
   private readonly usageKnown: Uint8Array;
@@ -158,8 +162,7 @@ export class LockTracker implements LockObserver {
   ) {
     this.i32 = memory.i32;
     this.base = threadBase(memory.layout, thread);
-    this.irqIndex = this.base + kThreadIrq;
-    this.classOf = new Int32Array(memory.layout.capacities.locks).fill(-1);
+    this.infoOf = new Int32Array(memory.layout.capacities.locks).fill(-1);
     this.sleepsOf = new Int8Array(memory.layout.capacities.classes).fill(-1);
     this.usageKnown = new Uint8Array(memory.layout.capacities.classes);
     this.heldStack = heldBase(memory.layout, thread, 0);
@@ -170,32 +173,56 @@ export class LockTracker implements LockObserver {
 
   // ---- LockObserver --------------------------------------------------------------------------
 
-  willAcquire(lockId: number, site: string, how = 0, nest = -1): void {
+  willAcquire(lockId: number, site: string): void {
     const { i32, base } = this;
-    const irq = i32[this.irqIndex] ?? 0;
-    const cls = how < 1 << Acquire.SubclassShift ? this.lockClass(lockId) : this.classFor(lockId, how);
-    const mode = how === 0 ? 0 : this.readMode(how, irq);
-    if (this.sleeps(cls) && ((i32[base + kThreadAtomicDepth] ?? 0) > 0 || irq !== 0)) {
-      this.log.log('sleep-in-atomic', this.thread, { lock: lockId, site: this.site(site), spinlock: this.topSpinLock(), irq });
+    const info = this.lockInfo(lockId);
+    const cls = info >> kInfoShift;
+    // Spinlocks held and irq state, in one word: 0 in plain process context.
+    const atomic = i32[base + kThreadAtomicDepth] ?? 0;
+    if ((info & kInfoSleeps) !== 0 && atomic !== 0) this.sleepInAtomic(lockId, site, atomic);
+    const irq = atomic & IrqWord.IrqMask;
+    if (irq === 0) {
+      if ((info & kInfoPlainMarked) === 0) this.markPlain(lockId, cls, site);
+    } else {
+      const want = usageOf(irq, 0, false);
+      if (((this.usageKnown[cls] ?? 0) & want) !== want) this.markUsage(cls, want, lockId, site, irq);
     }
-    const want = irq === 0 && mode === 0 ? kPlainUsage : usageOf(irq, mode, false);
+    const depth = i32[base + kThreadDepth] ?? 0;
+    if (depth !== 0) this.checkNested(lockId, site, cls, 0, -1, depth);
+  }
+
+  /** willAcquire with a read mode, a subclass or a nest lock. */
+  willAcquireAs(lockId: number, site: string, how: number, nest: number): void {
+    const { i32, base } = this;
+    const atomic = i32[base + kThreadAtomicDepth] ?? 0;
+    const irq = atomic & IrqWord.IrqMask;
+    const cls = this.classFor(lockId, how);
+    const mode = this.readMode(how, irq);
+    if ((this.lockInfo(lockId) & kInfoSleeps) !== 0 && atomic !== 0) this.sleepInAtomic(lockId, site, atomic);
+    const want = usageOf(irq, mode, false);
     if (((this.usageKnown[cls] ?? 0) & want) !== want) this.markUsage(cls, want, lockId, site, irq);
     if (nest >= 0 && !this.holds(nest)) {
       this.log.log('lock-not-held', this.thread, { lock: nest, site: this.site(site), nestFor: lockId });
     }
     const depth = i32[base + kThreadDepth] ?? 0;
-    if (depth === 0) return;
+    if (depth !== 0) this.checkNested(lockId, site, cls, mode, nest, depth);
+  }
+
+  /** check_deadlock and check_prevs_add for an acquisition of class `cls` under `depth` held locks. */
+  private checkNested(lockId: number, site: string, cls: number, mode: number, nest: number, depth: number): void {
+    const { i32 } = this;
     // Checked before the attempt, so the lock is not taken (acquiredByTry checks in push).
     if (depth >= kMaxHeldLocks) throw this.tooDeep(lockId, site);
     const held = this.heldClasses;
     let entry = this.heldStack;
     let nestHeld = false;
     for (let d = 0; d < depth; d++, entry += kHeldWords) {
-      const heldClass = i32[entry + kHeldClass] ?? 0;
+      const word = i32[entry + kHeldClass] ?? 0;
+      const heldClass = word & kHeldClassMask;
       if (nest >= 0 && i32[entry + kHeldLock] === nest) nestHeld = true;
       if (heldClass === cls) {
         // read_lock under a read of the same class is allowed recursion (check_deadlock).
-        if (mode === Acquire.ReadRecursive && ((i32[entry + kHeldFlags] ?? 0) & HeldFlag.ReadMask) !== 0) {
+        if (mode === Acquire.ReadRecursive && ((word >>> kHeldFlagsShift) & HeldFlag.ReadMask) !== 0) {
           held[d] = heldClass;
           continue;
         }
@@ -209,6 +236,10 @@ export class LockTracker implements LockObserver {
       held[d] = heldClass;
     }
     this.learnEdges(depth, cls, mode === Acquire.ReadRecursive ? 1 : 0, site);
+  }
+
+  private sleepInAtomic(lockId: number, site: string, atomic: number): void {
+    this.log.log('sleep-in-atomic', this.thread, { lock: lockId, site: this.site(site), spinlock: this.topSpinLock(), irq: atomic & IrqWord.IrqMask });
   }
 
   contended(lockId: number, site: string, how = 0): number {
@@ -237,51 +268,64 @@ export class LockTracker implements LockObserver {
    * while the thread is not waiting, so a reader that sees the same (lock, epoch) before and after
    * reading the held stack read a stack that did not move (readWaitStates).
    */
-  acquired(lockId: number, site: string, waitStartUs: number, how = 0): void {
+  acquired(lockId: number, site: string, waitStartUs: number): void {
+    const info = this.lockInfo(lockId);
+    const cls = info >> kInfoShift;
     // A wait was timed anyway; otherwise time one acquisition in kHoldSampleEvery.
     const timed = waitStartUs >= 0 || (this.acquisitions++ & (kHoldSampleEvery - 1)) === 0;
     const now = timed ? this.memory.nowUs() : -1;
-    if (how === 0) {
-      const cls = this.lockClass(lockId);
-      if (waitStartUs >= 0) this.waited(cls, now - waitStartUs);
-      this.push(lockId, cls, site, now, 0);
-      if (this.tracksWaits) this.noteWait(cls, 0, site);
-    } else {
-      const cls = this.classFor(lockId, how);
-      const mode = this.readMode(how, this.i32[this.irqIndex] ?? 0);
-      if (waitStartUs >= 0) this.waited(cls, now - waitStartUs);
-      this.push(lockId, cls, site, now, mode);
-      if (this.tracksWaits) this.noteWait(cls, mode === Acquire.ReadRecursive ? 1 : 0, site);
-    }
+    if (waitStartUs >= 0) this.waited(cls, now - waitStartUs);
+    this.push(lockId, info, cls, site, now, 0);
+    if (this.tracksWaits) this.noteWait(cls, 0, site);
+    if (this.i32[this.base + kThreadCurrentOp] !== 0) this.sampleOverlap();
+  }
+
+  acquiredAs(lockId: number, site: string, waitStartUs: number, how: number): void {
+    const timed = waitStartUs >= 0 || (this.acquisitions++ & (kHoldSampleEvery - 1)) === 0;
+    const now = timed ? this.memory.nowUs() : -1;
+    const cls = this.classFor(lockId, how);
+    const mode = this.readMode(how, (this.i32[this.base + kThreadAtomicDepth] ?? 0) & IrqWord.IrqMask);
+    if (waitStartUs >= 0) this.waited(cls, now - waitStartUs);
+    this.push(lockId, this.lockInfo(lockId), cls, site, now, mode);
+    if (this.tracksWaits) this.noteWait(cls, mode === Acquire.ReadRecursive ? 1 : 0, site);
     if (this.i32[this.base + kThreadCurrentOp] !== 0) this.sampleOverlap();
   }
 
   acquiredByTry(lockId: number, site: string, how = 0): void {
-    const irq = this.i32[this.irqIndex] ?? 0;
+    const irq = (this.i32[this.base + kThreadAtomicDepth] ?? 0) & IrqWord.IrqMask;
     const cls = this.classFor(lockId, how);
     const mode = how === 0 ? 0 : this.readMode(how, irq);
     // A trylock marks the *-ON usage of its state, never IN-* (mark_usage skips trylocks there).
     const want = usageOf(irq, mode, true);
     if (((this.usageKnown[cls] ?? 0) & want) !== want) this.markUsage(cls, want, lockId, site, irq);
-    this.push(lockId, cls, site, -1, mode | HeldFlag.Trylock);
+    this.push(lockId, this.lockInfo(lockId), cls, site, -1, mode | HeldFlag.Trylock);
   }
 
-  willRelease(lockId: number, site: string, how = 0): boolean {
+  willRelease(lockId: number, site: string): boolean {
+    return this.release(lockId, site, false);
+  }
+
+  willReleaseAs(lockId: number, site: string, how: number): boolean {
+    return this.release(lockId, site, (how & Acquire.ModeMask) !== 0);
+  }
+
+  /** The topmost held entry of `lockId` on the side `reader` says, popped; else a bad-unlock. */
+  private release(lockId: number, site: string, reader: boolean): boolean {
     const { i32, base } = this;
     const depth = i32[base + kThreadDepth] ?? 0;
-    const reader = (how & Acquire.ModeMask) !== 0;
     for (let d = depth - 1; d >= 0; d--) {
       const entry = this.heldStack + d * kHeldWords;
       if (i32[entry + kHeldLock] !== lockId) continue;
+      const word = i32[entry + kHeldClass] ?? 0;
       // up_read of a lock held for write, or up_write of one held for read: misuse.
-      if ((((i32[entry + kHeldFlags] ?? 0) & HeldFlag.ReadMask) !== 0) !== reader) break;
-      const cls = i32[entry + kHeldClass] ?? 0;
+      if ((((word >>> kHeldFlagsShift) & HeldFlag.ReadMask) !== 0) !== reader) break;
       const since = i32[entry + kHeldSinceUs] ?? -1;
-      if (since >= 0) raiseMax(i32, classBase(this.memory.layout, cls) + kClassMaxHoldUs, this.memory.nowUs() - since);
+      if (since >= 0) raiseMax(i32, classBase(this.memory.layout, word & kHeldClassMask) + kClassMaxHoldUs, this.memory.nowUs() - since);
       // Out-of-order unlock is legal: close the gap.
       if (d < depth - 1) i32.copyWithin(entry, entry + kHeldWords, this.heldStack + depth * kHeldWords);
       i32[base + kThreadDepth] = depth - 1;
-      if (!this.sleeps(cls)) i32[base + kThreadAtomicDepth] = (i32[base + kThreadAtomicDepth] ?? 1) - 1;
+      // A subclass class sleeps as its lock does.
+      if ((this.lockInfo(lockId) & kInfoSleeps) === 0) i32[base + kThreadAtomicDepth] = (i32[base + kThreadAtomicDepth] ?? 1) - 1;
       return true;
     }
     this.log.log('bad-unlock', this.thread, { lock: lockId, site: this.site(site), owner: lockOwnerOf(this.memory, lockId) });
@@ -294,14 +338,14 @@ export class LockTracker implements LockObserver {
   }
 
   mightSleep(site: string): void {
-    const irq = this.i32[this.irqIndex] ?? 0;
-    if ((this.i32[this.base + kThreadAtomicDepth] ?? 0) > 0 || irq !== 0) {
-      this.log.log('sleep-in-atomic', this.thread, { lock: -1, site: this.site(site), spinlock: this.topSpinLock(), irq });
+    const atomic = this.i32[this.base + kThreadAtomicDepth] ?? 0;
+    if (atomic !== 0) {
+      this.log.log('sleep-in-atomic', this.thread, { lock: -1, site: this.site(site), spinlock: this.topSpinLock(), irq: atomic & IrqWord.IrqMask });
     }
   }
 
   hardirqsOn(site: string): void {
-    const irq = this.i32[this.irqIndex] ?? 0;
+    const irq = (this.i32[this.base + kThreadAtomicDepth] ?? 0) & IrqWord.IrqMask;
     // lockdep's trace_hardirqs_on: every held lock is now a HARDIRQ-ON user, and SOFTIRQ-ON too
     // when softirqs are on (disabled hardirqs kept that bit from being set at acquire).
     this.markHeld(UsageBit.EnabledHardirq, site, irq);
@@ -309,22 +353,19 @@ export class LockTracker implements LockObserver {
   }
 
   softirqsOn(site: string): void {
-    const irq = this.i32[this.irqIndex] ?? 0;
+    const irq = (this.i32[this.base + kThreadAtomicDepth] ?? 0) & IrqWord.IrqMask;
     if (hardirqsEnabled(irq)) this.markHeld(UsageBit.EnabledSoftirq, site, irq);
   }
 
   willWaitCompletion(completion: number, classId: number, site: string): void {
     const { i32, base } = this;
-    const irq = i32[this.irqIndex] ?? 0;
     // wait_for_completion might sleep: not under a spinlock, with interrupts off, or in an irq.
-    if ((i32[base + kThreadAtomicDepth] ?? 0) > 0 || irq !== 0) {
-      this.log.log('sleep-in-atomic', this.thread, { lock: -1, site: this.site(site), spinlock: this.topSpinLock(), irq });
-    }
+    this.mightSleep(site);
     const depth = i32[base + kThreadDepth] ?? 0;
     if (depth === 0) return;
     if (depth > kMaxHeldLocks) throw this.tooDeep(-1, site);
     let entry = this.heldStack;
-    for (let d = 0; d < depth; d++, entry += kHeldWords) this.heldClasses[d] = i32[entry + kHeldClass] ?? 0;
+    for (let d = 0; d < depth; d++, entry += kHeldWords) this.heldClasses[d] = (i32[entry + kHeldClass] ?? 0) & kHeldClassMask;
     void completion;
     this.learnEdges(depth, classId, 0, site);
   }
@@ -396,7 +437,7 @@ export class LockTracker implements LockObserver {
   /** Forgets everything this thread held or waited for, and its irq state (after an aborted round). */
   reset(): void {
     const { i32, base } = this;
-    for (const field of [kThreadDepth, kThreadWaitingLock, kThreadWaitingKind, kThreadAtomicDepth, kThreadCurrentOp, kThreadIrq]) {
+    for (const field of [kThreadDepth, kThreadWaitingLock, kThreadWaitingKind, kThreadAtomicDepth, kThreadCurrentOp]) {
       Atomics.store(i32, base + field, 0);
     }
     this.opWaits = 0;
@@ -414,7 +455,7 @@ export class LockTracker implements LockObserver {
     const held = this.heldClasses;
     for (let d = depth - 1; d >= 0; d--) {
       const entry = this.heldStack + d * kHeldWords;
-      const flags = i32[entry + kHeldFlags] ?? 0;
+      const flags = (i32[entry + kHeldClass] ?? 0) >>> kHeldFlagsShift;
       const from = held[d] ?? 0;
       if (from !== to) {
         const fromReader = (flags & HeldFlag.ReadMask) !== 0;
@@ -504,14 +545,16 @@ export class LockTracker implements LockObserver {
     const depth = i32[this.base + kThreadDepth] ?? 0;
     for (let d = 0; d < depth; d++) {
       const entry = this.heldStack + d * kHeldWords;
-      const reader = ((i32[entry + kHeldFlags] ?? 0) & HeldFlag.ReadMask) !== 0;
-      const cls = i32[entry + kHeldClass] ?? 0;
+      const word = i32[entry + kHeldClass] ?? 0;
+      const reader = ((word >>> kHeldFlagsShift) & HeldFlag.ReadMask) !== 0;
+      const cls = word & kHeldClassMask;
       const want = 1 << (reader ? bit + 1 : bit);
       if (((this.usageKnown[cls] ?? 0) & want) !== want) this.markUsage(cls, want, i32[entry + kHeldLock] ?? 0, site, irq);
     }
   }
 
-  private push(lockId: number, cls: number, site: string, sinceUs: number, flags: number): void {
+  /** `info` is the lock's {@link lockInfo} (its sleeps bit), `cls` the class of this acquisition. */
+  private push(lockId: number, info: number, cls: number, site: string, sinceUs: number, flags: number): void {
     const { i32, base } = this;
     const depth = i32[base + kThreadDepth] ?? 0;
     if (depth >= kMaxHeldLocks) throw this.tooDeep(lockId, site);
@@ -519,11 +562,11 @@ export class LockTracker implements LockObserver {
     // Plain stores: only this thread writes its record (see the file comment).
     i32[entry + kHeldSite] = this.site(site);
     i32[entry + kHeldSinceUs] = sinceUs;
-    i32[entry + kHeldClass] = cls;
-    i32[entry + kHeldFlags] = flags;
+    i32[entry + kHeldClass] = cls | (flags << kHeldFlagsShift);
     i32[entry + kHeldLock] = lockId;
     i32[base + kThreadDepth] = depth + 1;
-    if (!this.sleeps(cls)) i32[base + kThreadAtomicDepth] = (i32[base + kThreadAtomicDepth] ?? 0) + 1;
+    // A spinning lock counts in the low bits of the atomic-context word.
+    if ((info & kInfoSleeps) === 0) i32[base + kThreadAtomicDepth] = (i32[base + kThreadAtomicDepth] ?? 0) + 1;
     const stat = this.statBase + cls * kStatWords + kStatAcquisitions;
     i32[stat] = (i32[stat] ?? 0) + 1;
   }
@@ -541,7 +584,7 @@ export class LockTracker implements LockObserver {
     const depth = this.i32[this.base + kThreadDepth] ?? 0;
     for (let d = depth - 1; d >= 0; d--) {
       const entry = this.heldStack + d * kHeldWords;
-      if (!this.sleeps(this.i32[entry + kHeldClass] ?? 0)) return this.i32[entry + kHeldLock] ?? 0;
+      if (!this.sleeps((this.i32[entry + kHeldClass] ?? 0) & kHeldClassMask)) return this.i32[entry + kHeldLock] ?? 0;
     }
     return -1;
   }
@@ -562,12 +605,28 @@ export class LockTracker implements LockObserver {
   }
 
   private lockClass(lockId: number): number {
-    let cls = this.classOf[lockId] ?? -1;
-    if (cls < 0) {
-      cls = lockClassOf(this.memory, lockId);
-      this.classOf[lockId] = cls;
+    return this.lockInfo(lockId) >> kInfoShift;
+  }
+
+  /**
+   * `(class << kInfoShift) | flags` of a lock: whether it sleeps, and whether this thread already
+   * marked the usage of a plain acquisition of its class. The class and kind are read once (lock
+   * records never change after setup).
+   */
+  private lockInfo(lockId: number): number {
+    let info = this.infoOf[lockId] ?? -1;
+    if (info < 0) {
+      const cls = lockClassOf(this.memory, lockId);
+      info = (cls << kInfoShift) | (this.sleeps(cls) ? kInfoSleeps : 0);
+      this.infoOf[lockId] = info;
     }
-    return cls;
+    return info;
+  }
+
+  /** The usage of a plain acquisition in process context, marked once per lock. */
+  private markPlain(lockId: number, cls: number, site: string): void {
+    if (((this.usageKnown[cls] ?? 0) & kPlainUsage) !== kPlainUsage) this.markUsage(cls, kPlainUsage, lockId, site, 0);
+    this.infoOf[lockId] = this.lockInfo(lockId) | kInfoPlainMarked;
   }
 
   private sleeps(cls: number): boolean {

@@ -8,7 +8,7 @@
  * stack traces, no lock usage bits (`{+.+.}-{3:3}`), and no kernel version line. No ANSI colours.
  */
 import { DepBit } from '../layout.js';
-import { describeIrqWord } from '../primitives/irq-state.js';
+import { describeIrqWord, hardirqsEnabled } from '../primitives/irq-state.js';
 import type { LockOrderCycle } from './lock-order-graph.js';
 import type { ThreadWait, ThreadWaitState, WaitCycle } from './wait-for-graph.js';
 
@@ -204,7 +204,7 @@ export function formatSleepInAtomic(args: {
   const irq = args.irq ?? 0;
   const out = [
     `BUG: sleeping function called from invalid context at ${site(args.site)}`,
-    `in_atomic(): 1, ${irq === 0 ? '' : `irqs_disabled(): ${irq & 1}, `}thread ${thread}, ${lock === null ? 'in a sleeping operation' : `taking mutex ${label(lock)}`}`,
+    `in_atomic(): 1, ${irq === 0 ? '' : `irqs_disabled(): ${hardirqsEnabled(irq) ? 0 : 1}, `}thread ${thread}, ${lock === null ? 'in a sleeping operation' : `taking mutex ${label(lock)}`}`,
   ];
   if (irq !== 0) out.push(`irq state: ${describeIrqWord(irq)}`);
   if (spinlock !== null || irq === 0) out.push(`spinlock held by thread ${thread}:`, ` #0: ${spinlock === null ? '?' : label(spinlock)}`);

@@ -37,9 +37,11 @@
 import {
   type SharedMemory,
   HeldFlag,
+  IrqWord,
   WaitKind,
   heldBase,
-  kHeldFlags,
+  kHeldClass,
+  kHeldFlagsShift,
   kHeldLock,
   kHeldSinceUs,
   kHeldSite,
@@ -125,7 +127,7 @@ export function readWaitStates(memory: SharedMemory, strings: StringTable, threa
         lockId: Atomics.load(i32, entry + kHeldLock),
         site: strings.lookup(Atomics.load(i32, entry + kHeldSite)),
         sinceUs: Atomics.load(i32, entry + kHeldSinceUs),
-        read: (Atomics.load(i32, entry + kHeldFlags) & HeldFlag.ReadMask) !== 0,
+        read: ((Atomics.load(i32, entry + kHeldClass) >>> kHeldFlagsShift) & HeldFlag.ReadMask) !== 0,
       });
     }
     // Same wait before and after the held stack was read, or the thread is moving: not waiting.
@@ -149,7 +151,7 @@ export function readWaitStates(memory: SharedMemory, strings: StringTable, threa
           },
       op: Atomics.load(i32, base + kThreadCurrentOp) - 1,
       opEpoch: Atomics.load(i32, base + kThreadOpEpoch),
-      irq: Atomics.load(i32, base + kThreadIrq),
+      irq: Atomics.load(i32, base + kThreadIrq) & IrqWord.IrqMask,
     });
   }
   for (const s of states) {

@@ -5,9 +5,10 @@
  * interrupt context (`ctx.inIrq('hardirq', fn)`), exactly as the kernel's locking selftests
  * simulate them (HARDIRQ_ENTER, SOFTIRQ_ENTER).
  *
- * The state is one word of the thread's record (kThreadIrq), written only by its thread, read by
- * the lock tracker at each acquire, by a queued rwlock's reader (in_interrupt()), and reset with
- * the thread's record between rounds:
+ * The state is the upper part of one word of the thread's record (kThreadIrq, the same word as the
+ * tracker's spinlock count, so that an acquire tests its whole atomic context with one load),
+ * written only by its thread, read by the lock tracker at each acquire, by a queued rwlock's
+ * reader (in_interrupt()), and reset with the thread's record between rounds:
  *
  * | field (IrqWord)   | kernel analogue                              | changed by                          |
  * |-------------------|----------------------------------------------|-------------------------------------|
@@ -16,7 +17,8 @@
  * | Hardirq depth     | hardirq_count() (irq_enter)                  | enterHardirq/exitHardirq            |
  * | Softirq depth     | lockdep's softirq_context                    | enterSoftirq/exitSoftirq            |
  *
- * A word of 0 is process context with everything enabled, so the tracker's hot path tests one word.
+ * A word of 0 is process context with everything enabled and no spinlock held, so the tracker's
+ * hot path tests one word.
  * Turning hardirqs or softirqs back on tells the observer (lockdep's trace_hardirqs_on and
  * lockdep_softirqs_on), which marks every held lock as taken with that interrupt enabled.
  *
@@ -28,6 +30,8 @@ import { type SharedMemory, IrqWord, kThreadIrq, threadBase } from '../layout.js
 import { ScenarioError } from '../errors.js';
 import type { LockObserver } from './lock-observer.js';
 
+/** The irq part of a kThreadIrq word (without the spinlock count): 0 in plain process context. */
+export const irqPart = (word: number): number => word & IrqWord.IrqMask;
 export const hardirqsEnabled = (word: number): boolean => (word & IrqWord.HardirqsOff) === 0;
 /** Softirqs run only with no local_bh_disable in force (softirq context holds one too). */
 export const softirqsEnabled = (word: number): boolean => (word & IrqWord.BhMask) === 0;
@@ -57,8 +61,9 @@ export class IrqState {
     this.index = threadBase(memory.layout, thread) + kThreadIrq;
   }
 
+  /** The irq part of the thread's word. */
   word(): number {
-    return this.i32[this.index] ?? 0;
+    return irqPart(this.i32[this.index] ?? 0);
   }
 
   /** local_irq_disable(). */
@@ -136,8 +141,8 @@ export class IrqState {
     this.bhEnable('__do_softirq');
   }
 
-  private set(word: number): void {
-    // Plain store: only this thread writes its word (the tracker of this thread reads it).
-    this.i32[this.index] = word;
+  private set(irq: number): void {
+    // Plain store: only this thread writes its word; the spinlock count below is kept.
+    this.i32[this.index] = ((this.i32[this.index] ?? 0) & IrqWord.SpinMask) | irq;
   }
 }

@@ -3,26 +3,32 @@
  * depend only on this interface, so the validator can sit above them and tracking off costs one
  * null check per operation.
  *
- * `how` is the acquisition's {@link Acquire} value (read mode and subclass; 0 for a plain
- * exclusive lock), `nest` the id of its nest lock (mutex_lock_nest_lock) or -1.
+ * A plain exclusive lock()/unlock() (the hot path) calls the methods without `how`; an acquisition
+ * with a read mode, subclass or nest lock calls the `...As` ones. `how` is its {@link Acquire}
+ * value, `nest` the id of its nest lock (mutex_lock_nest_lock) or -1.
  */
 export interface LockObserver {
   /**
    * Before the attempt: recursion, lock-order, irq-usage and sleep-in-atomic checks (lockdep's
-   * lock_acquire).
+   * lock_acquire), for a plain exclusive acquisition.
    */
-  willAcquire(lockId: number, site: string, how: number, nest: number): void;
+  willAcquire(lockId: number, site: string): void;
+  /** willAcquire for an acquisition with a read mode, subclass or nest lock. */
+  willAcquireAs(lockId: number, site: string, how: number, nest: number): void;
   /** The fast attempt failed: the thread is about to wait. Returns when the wait began (µs). */
   contended(lockId: number, site: string, how: number): number;
   /** Acquired. `waitStartUs` is the value `contended` returned, or -1 if there was no wait. */
-  acquired(lockId: number, site: string, waitStartUs: number, how: number): void;
+  acquired(lockId: number, site: string, waitStartUs: number): void;
+  acquiredAs(lockId: number, site: string, waitStartUs: number, how: number): void;
   /** A trylock succeeded: held, but no order edge is learned (a trylock cannot block). */
   acquiredByTry(lockId: number, site: string, how: number): void;
   /**
    * Before release. False means misuse (not held by this thread, or held in the other mode):
    * reported with the lock's current owner, and the lock is left alone.
    */
-  willRelease(lockId: number, site: string, how: number): boolean;
+  willRelease(lockId: number, site: string): boolean;
+  /** willRelease of the read side (`how` has a read mode). */
+  willReleaseAs(lockId: number, site: string, how: number): boolean;
   /** lockdep_assert_held. */
   assertHeld(lockId: number, site: string): void;
   /** An operation that may sleep (kvm_destroy_vm), checked against spinlocks held and irq state. */

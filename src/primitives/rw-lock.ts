@@ -42,7 +42,7 @@ import { RwWord } from './rw-semaphore.js';
 import { type SchedulePolicy, kFreeRunning } from './schedule-policy.js';
 import { kMaxBackoff, kSpinsBeforeYield, kYieldMs } from './spin-lock.js';
 import { spinPause } from './spin-pause.js';
-import { Acquire, type LockPrimitive, acquireTracked, acquireTrackedAs, releaseTracked, tryAcquireTracked } from './tracked-lock.js';
+import { Acquire, type LockPrimitive, acquireTracked, acquireTrackedAs, releaseTracked, releaseTrackedAs, tryAcquireTracked } from './tracked-lock.js';
 
 export class RwLock implements LockPrimitive {
   private readonly i32: Int32Array;
@@ -85,7 +85,7 @@ export class RwLock implements LockPrimitive {
         if (!self.tryRead()) self.waitRead();
       },
       unlock: (site) => {
-        if (self.observer !== null) return releaseTracked(self.readSide, self.observer, site, self.readHow);
+        if (self.observer !== null) return releaseTrackedAs(self.readSide, self.observer, site, self.readHow);
         self.releaseRead();
       },
       tryLock: (site) => {

@@ -45,7 +45,7 @@ import { type SharedMemory, kLockOwner, kLockSleepers, kLockState, lockBase, wal
 import { ProtocolError } from '../errors.js';
 import type { LockObserver } from './lock-observer.js';
 import { type SchedulePolicy, kFreeRunning } from './schedule-policy.js';
-import { Acquire, type LockPrimitive, acquireTracked, acquireTrackedAs, releaseTracked, tryAcquireTracked } from './tracked-lock.js';
+import { Acquire, type LockPrimitive, acquireTracked, acquireTrackedAs, releaseTracked, releaseTrackedAs, tryAcquireTracked } from './tracked-lock.js';
 
 /** Fields of a reader-writer lock's state word (rwsem and rwlock alike). */
 export const RwWord = {
@@ -95,7 +95,7 @@ export class RwSemaphore implements LockPrimitive {
         if (!self.tryRead()) self.waitRead();
       },
       unlock: (site) => {
-        if (self.observer !== null) return releaseTracked(self.readSide, self.observer, site, Acquire.Read);
+        if (self.observer !== null) return releaseTrackedAs(self.readSide, self.observer, site, Acquire.Read);
         self.releaseRead();
       },
       tryLock: (site) => {

@@ -50,14 +50,14 @@ export const subclassBits = (subclass: number): number => subclass << Acquire.Su
 
 /** lock(): lockdep's lock_acquire, the attempt, the contended wait, then the acquired record. */
 export function acquireTracked(lock: LockPrimitive, observer: LockObserver, site: string): void {
-  observer.willAcquire(lock.id, site, 0, -1);
+  observer.willAcquire(lock.id, site);
   if (lock.fastAcquire()) {
-    observer.acquired(lock.id, site, -1, 0);
+    observer.acquired(lock.id, site, -1);
     return;
   }
   const waitStart = observer.contended(lock.id, site, 0);
   lock.waitAcquire();
-  observer.acquired(lock.id, site, waitStart, 0);
+  observer.acquired(lock.id, site, waitStart);
 }
 
 /**
@@ -65,14 +65,14 @@ export function acquireTracked(lock: LockPrimitive, observer: LockObserver, site
  * -1): the same steps as {@link acquireTracked}, on whichever side of the lock `steps` is.
  */
 export function acquireTrackedAs(steps: LockPrimitive, observer: LockObserver, site: string, how: number, nest: number): void {
-  observer.willAcquire(steps.id, site, how, nest);
+  observer.willAcquireAs(steps.id, site, how, nest);
   if (steps.fastAcquire()) {
-    observer.acquired(steps.id, site, -1, how);
+    observer.acquiredAs(steps.id, site, -1, how);
     return;
   }
   const waitStart = observer.contended(steps.id, site, how);
   steps.waitAcquire();
-  observer.acquired(steps.id, site, waitStart, how);
+  observer.acquiredAs(steps.id, site, waitStart, how);
 }
 
 /** trylock(): no order edge (a trylock cannot block), but the lock is held afterwards. */
@@ -83,6 +83,11 @@ export function tryAcquireTracked(lock: LockPrimitive, observer: LockObserver, s
 }
 
 /** unlock(): a release the tracker refuses (not held by this thread) is reported, not done. */
-export function releaseTracked(lock: LockPrimitive, observer: LockObserver, site: string, how = 0): void {
-  if (observer.willRelease(lock.id, site, how)) lock.release();
+export function releaseTracked(lock: LockPrimitive, observer: LockObserver, site: string): void {
+  if (observer.willRelease(lock.id, site)) lock.release();
+}
+
+/** The read side's unlock (`how` is the side's read mode). */
+export function releaseTrackedAs(steps: LockPrimitive, observer: LockObserver, site: string, how: number): void {
+  if (observer.willReleaseAs(steps.id, site, how)) steps.release();
 }
