@@ -496,7 +496,11 @@ function cycleToFinding(cycle: LockOrderCycle, names: Names): Finding {
     round: closing.round,
     thread: closing.thread,
     locks: classes,
-    message: `possible circular locking dependency: ${[...classes, classes[0]].join(' -> ')} (closed by thread ${closing.thread} taking ${className(closing.to)} at ${closing.toSite} while holding ${className(closing.from)})`,
+    message: `possible circular locking dependency: ${[...classes, classes[0]].join(' -> ')} (${
+      names.classIsCompletion(closing.from)
+        ? `closed by thread ${closing.thread} completing ${className(closing.from)} at ${closing.fromSite} after taking ${className(closing.to)} at ${closing.toSite}`
+        : `closed by thread ${closing.thread} ${names.classIsCompletion(closing.to) ? 'waiting for' : 'taking'} ${className(closing.to)} at ${closing.toSite} while holding ${className(closing.from)}`
+    })`,
     key: canonicalCycleKey(classes),
     report: formatCircularDependency(cycle, names),
     evidence: {

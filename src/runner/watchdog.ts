@@ -123,7 +123,7 @@ export function alarmToFinding(alarm: WatchdogAlarm, round: number, names: Names
     const text = cycle
       .map((t) =>
         t.waitingFor?.kind === 'completion'
-          ? `thread ${t.thread} (${t.op || 'idle'}) waits for completion ${t.waitingFor.lock}, which only threads ${(t.waitingFor.ownerThreads ?? []).join(', ')} could complete`
+          ? `thread ${t.thread} (${t.op || 'idle'}) waits for completion ${t.waitingFor.lock}, which only ${completers(t.waitingFor.ownerThreads ?? [])} could complete`
           : `thread ${t.thread} (${t.op || 'idle'}) waits for ${t.waitingFor?.lock}${t.waitingFor?.read === true ? ' (read)' : ''} held by thread ${t.waitingFor?.ownerThread}`,
       )
       .join('; ');
@@ -153,6 +153,10 @@ export function alarmToFinding(alarm: WatchdogAlarm, round: number, names: Names
     report,
     evidence: { blocked },
   };
+}
+
+function completers(threads: readonly number[]): string {
+  return threads.length === 1 ? `thread ${threads[0]}` : `threads ${threads.join(', ')}`;
 }
 
 /** A thread that runs scenario code without reaching any scheduling point. */
