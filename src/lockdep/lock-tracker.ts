@@ -18,7 +18,8 @@
  *   class whose nest lock is held (then it adds no dependency either);
  * - lock order (check_prevs_add): it learns the edge (class on top of the stack) -> (class being
  *   taken), and on down the stack while the entry it came from was a trylock, with the classes held
- *   under it as the edge's gate and lockdep's dependency type (S/E: the held lock is a reader or
+ *   exclusively under it as the edge's gate (a lock held for read gates nothing: two threads can
+ *   hold it at once) and lockdep's dependency type (S/E: the held lock is a reader or
  *   not; R/N: the new lock is a recursive reader or not), into the shared edge table
  *   (edge-table.ts), where the main thread looks for cycles (lock-order-graph.ts).
  * A trylock is checked for irq usage only (it cannot wait, so it adds no dependency).
@@ -47,9 +48,11 @@
  * counts are per thread, and the clock (~45 ns a read here) is read on every contended wait but
  * only on one acquisition in {@link kHoldSampleEvery} for hold times. A held entry that was not
  * timed has since = -1. The classes held are read off the held stack at each nested acquire (it is
- * shallow, and the walk is needed anyway for the recursion check). The usage bits a thread has
- * already set or seen are cached per class, so a plain lock in process context tests one word and
- * one cached byte; an acquisition with a read mode, subclass or nest lock takes a slower path.
+ * shallow, and the walk is needed anyway for the recursion check). A plain exclusive lock() takes
+ * its own path (willAcquire / acquired / willRelease): one cached int per lock gives its class,
+ * whether it sleeps and whether its plain usage bits are already marked, and one word gives the
+ * spinlocks held and the irq state, so in process context it costs what it did before reads,
+ * subclasses, nest locks and irqs existed (measured by `npm run bench`'s tracking on / off).
  */
 import {
   type SharedMemory,
@@ -136,6 +139,8 @@ export class LockTracker implements LockObserver {
   private readonly statBase: number;
   /** Scratch: the classes of the held stack, bottom first, filled by willAcquire. */
   private readonly heldClasses = new Int32Array(kMaxHeldLocks);
+  /** Scratch: the classes held exclusively, the gate candidates when some entry is a reader. */
+  private readonly gateClasses = new Int32Array(kMaxHeldLocks);
   private readonly edges: SharedEdgeTable;
   /** Subclass classes resolved so far, by `class * 8 + subclass`. */
   private readonly subclasses = new Map<number, number>();
@@ -216,9 +221,11 @@ export class LockTracker implements LockObserver {
     const held = this.heldClasses;
     let entry = this.heldStack;
     let nestHeld = false;
+    let readers = false;
     for (let d = 0; d < depth; d++, entry += kHeldWords) {
       const word = i32[entry + kHeldClass] ?? 0;
       const heldClass = word & kHeldClassMask;
+      if ((word & (HeldFlag.ReadMask << kHeldFlagsShift)) !== 0) readers = true;
       if (nest >= 0 && i32[entry + kHeldLock] === nest) nestHeld = true;
       if (heldClass === cls) {
         // read_lock under a read of the same class is allowed recursion (check_deadlock).
@@ -235,7 +242,7 @@ export class LockTracker implements LockObserver {
       }
       held[d] = heldClass;
     }
-    this.learnEdges(depth, cls, mode === Acquire.ReadRecursive ? 1 : 0, site);
+    this.learnEdges(depth, cls, mode === Acquire.ReadRecursive ? 1 : 0, site, readers);
   }
 
   private sleepInAtomic(lockId: number, site: string, atomic: number): void {
@@ -365,9 +372,14 @@ export class LockTracker implements LockObserver {
     if (depth === 0) return;
     if (depth > kMaxHeldLocks) throw this.tooDeep(-1, site);
     let entry = this.heldStack;
-    for (let d = 0; d < depth; d++, entry += kHeldWords) this.heldClasses[d] = (i32[entry + kHeldClass] ?? 0) & kHeldClassMask;
+    let readers = false;
+    for (let d = 0; d < depth; d++, entry += kHeldWords) {
+      const word = i32[entry + kHeldClass] ?? 0;
+      this.heldClasses[d] = word & kHeldClassMask;
+      if ((word & (HeldFlag.ReadMask << kHeldFlagsShift)) !== 0) readers = true;
+    }
     void completion;
-    this.learnEdges(depth, classId, 0, site);
+    this.learnEdges(depth, classId, 0, site, readers);
   }
 
   waitingCompletion(completion: number, site: string): number {
@@ -448,9 +460,9 @@ export class LockTracker implements LockObserver {
   /**
    * check_prevs_add: the edge from the top of the stack (heldClasses[depth - 1]) to `to`, and on
    * down while the entry it came from is a trylock. `toRecursive`: the new side is a recursive
-   * reader (R), else N.
+   * reader (R), else N. `readers`: some held entry is a reader.
    */
-  private learnEdges(depth: number, to: number, toRecursive: number, site: string): void {
+  private learnEdges(depth: number, to: number, toRecursive: number, site: string, readers: boolean): void {
     const { i32 } = this;
     const held = this.heldClasses;
     for (let d = depth - 1; d >= 0; d--) {
@@ -460,12 +472,25 @@ export class LockTracker implements LockObserver {
       if (from !== to) {
         const fromReader = (flags & HeldFlag.ReadMask) !== 0;
         const dep = fromReader ? (toRecursive === 1 ? DepBit.SR : DepBit.SN) : toRecursive === 1 ? DepBit.ER : DepBit.EN;
-        // The classes under `from` are the gate candidates.
-        this.edges.sight(from, to, held, d, i32[entry + kHeldSite] ?? 0, site, dep);
+        // The classes held exclusively under `from` are the gate candidates: a lock two threads
+        // can both hold for read keeps neither half of a cycle from running.
+        if (readers) this.edges.sight(from, to, this.gateClasses, this.exclusiveBelow(d), i32[entry + kHeldSite] ?? 0, site, dep);
+        else this.edges.sight(from, to, held, d, i32[entry + kHeldSite] ?? 0, site, dep);
       }
       // Stop after the first entry that is not a trylock: lower ones already lead here through it.
       if ((flags & HeldFlag.Trylock) === 0) break;
     }
+  }
+
+  /** Fills gateClasses with the classes of the held entries below `d` held exclusively; their count. */
+  private exclusiveBelow(d: number): number {
+    const { i32 } = this;
+    let n = 0;
+    for (let k = 0; k < d; k++) {
+      const word = i32[this.heldStack + k * kHeldWords + kHeldClass] ?? 0;
+      if ((word & (HeldFlag.ReadMask << kHeldFlagsShift)) === 0) this.gateClasses[n++] = word & kHeldClassMask;
+    }
+    return n;
   }
 
   /** A queued rwlock's reader is recursive only in interrupt context (read_lock_is_recursive). */

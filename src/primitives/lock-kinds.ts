@@ -45,6 +45,8 @@ export interface LockKindSpec {
   code: LockKind;
   /** Whether a waiter sleeps (mutex, rwsem) or spins (atomic context: no sleeping lock under it). */
   sleeps: boolean;
+  /** Whether `{ queued: true }` applies (a queued rwlock). */
+  queueable: boolean;
   /** One thread's view of lock `id`. */
   create(memory: SharedMemory, id: number, thread: number, observer: LockObserver | null, schedule?: SchedulePolicy): KindLock;
   /** The owning thread of lock `id` (its writer, for a reader-writer lock), or -1, read from its words. */
@@ -65,6 +67,7 @@ export const kLockKinds: readonly LockKindSpec[] = [
     name: 'mutex',
     code: LockKind.Mutex,
     sleeps: true,
+    queueable: false,
     create: (memory, id, thread, observer, schedule) => new FutexMutex(memory, id, thread, observer, schedule),
     // The state word is (owner << 1) | waitersBit (futex-mutex.ts).
     ownerOf: (memory, id) => (Atomics.load(memory.i32, lockBase(memory.layout, id) + kLockState) >> 1) - 1,
@@ -74,6 +77,7 @@ export const kLockKinds: readonly LockKindSpec[] = [
     name: 'spinlock',
     code: LockKind.SpinLock,
     sleeps: false,
+    queueable: false,
     create: (memory, id, thread, observer, schedule) => new SpinLock(memory, id, thread, observer, schedule),
     // The state word is the owner + 1 (spin-lock.ts).
     ownerOf: (memory, id) => Atomics.load(memory.i32, lockBase(memory.layout, id) + kLockState) - 1,
@@ -83,6 +87,7 @@ export const kLockKinds: readonly LockKindSpec[] = [
     name: 'ticket-spinlock',
     code: LockKind.TicketSpinLock,
     sleeps: false,
+    queueable: false,
     create: (memory, id, thread, observer, schedule) => new TicketSpinLock(memory, id, thread, observer, schedule),
     // The state word is the ticket served; the owner has a word of its own (ticket-spin-lock.ts).
     ownerOf: ownerWord,
@@ -92,6 +97,7 @@ export const kLockKinds: readonly LockKindSpec[] = [
     name: 'rwsem',
     code: LockKind.RwSemaphore,
     sleeps: true,
+    queueable: false,
     create: (memory, id, thread, observer, schedule) => new RwSemaphore(memory, id, thread, observer, schedule),
     // The writer has an owner word; readers are in the threads' held stacks (rw-semaphore.ts).
     ownerOf: ownerWord,
@@ -101,6 +107,7 @@ export const kLockKinds: readonly LockKindSpec[] = [
     name: 'rwlock',
     code: LockKind.RwLock,
     sleeps: false,
+    queueable: true,
     create: (memory, id, thread, observer, schedule) => new RwLock(memory, id, thread, observer, schedule),
     ownerOf: ownerWord,
     readersQueue: (memory, id, waiterIrq) =>

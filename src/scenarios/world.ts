@@ -7,7 +7,6 @@ import {
   type SharedMemory,
   ClassKind,
   LockFlag,
-  LockKind,
   completionBase,
   kCompletionClass,
   kCompletionDone,
@@ -114,7 +113,7 @@ export function defineWorld(memory: SharedMemory, strings: StringTable, ids: Wor
   for (const [name, lock] of ids.locks) {
     const kind = lockKindByName(lock.kind);
     if (kind === undefined) throw new ScenarioError(`lock ${name}: unknown kind ${JSON.stringify(lock.kind)}`);
-    if (lock.queued && kind.code !== LockKind.RwLock) throw new ScenarioError(`lock ${name}: queued is for kind 'rwlock', not '${lock.kind}'`);
+    if (lock.queued && !kind.queueable) throw new ScenarioError(`lock ${name}: queued is for kind 'rwlock', not '${lock.kind}'`);
     const id = table.defineLock(kind.code, lock.className, name, {
       ...(lock.key === undefined ? {} : { key: lock.key }),
       flags: lock.queued ? LockFlag.Queued : 0,

@@ -87,6 +87,30 @@ describe('read/write locks', () => {
     expect(writer.kinds()).toEqual([]);
   });
 
+  it('a lock held for read gates nothing: an ABBA under down_read(G) is a cycle, under down_write(G) it is not', () => {
+    const under = (write: boolean, first: string, second: string): Operation => (ctx) => {
+      if (write) ctx.locks.G?.lock('gate');
+      else ctx.locks.G?.readLock('gate');
+      ctx.locks[first]?.lock('first');
+      ctx.locks[second]?.lock('second');
+      ctx.locks[second]?.unlock('second');
+      ctx.locks[first]?.unlock('first');
+      if (write) ctx.locks.G?.unlock('gate');
+      else ctx.locks.G?.readUnlock('gate');
+    };
+    const objects = { locks: { G: { class: 'G', kind: 'rwsem' as const }, A: { class: 'A' }, B: { class: 'B' } } };
+    const readers = world({ AB: under(false, 'A', 'B'), BA: under(false, 'B', 'A') }, objects);
+    readers.run('AB', 'BA');
+    expect(readers.cycles()).toEqual([['A', 'B']]);
+    const writers = world({ AB: under(true, 'A', 'B'), BA: under(true, 'B', 'A') }, objects);
+    writers.run('AB', 'BA');
+    expect(writers.cycles()).toEqual([]);
+  });
+
+  it('queued is for rwlocks only', () => {
+    expect(() => world({}, { locks: { M: { class: 'M', queued: true } } })).toThrow("lock M: queued is for kind 'rwlock', not 'mutex'");
+  });
+
   it('the read side of a mutex is a mistake in scenario code', () => {
     const t = world({ BAD: (ctx) => ctx.locks.M?.readLock('x') }, rw);
     expect(() => t.run('BAD')).toThrow(ScenarioError);
