@@ -147,7 +147,11 @@ export function alarmToFinding(alarm: WatchdogAlarm, round: number, names: Names
     thread: -1,
     locks: [...new Set(waiters.map((t) => t.waitingFor?.class ?? '?'))],
     message: `stuck: ${waiters
-      .map((t) => `thread ${t.thread} (${t.op || 'idle'}) waited ${t.waitingFor?.waitedMs.toFixed(0)} ms for ${t.waitingFor?.lock} held by ${t.waitingFor?.ownerThread === -1 ? 'nobody' : `thread ${t.waitingFor?.ownerThread}`}`)
+      .map((t) =>
+        t.waitingFor?.kind === 'completion'
+          ? `thread ${t.thread} (${t.op || 'idle'}) waited ${t.waitingFor.waitedMs.toFixed(0)} ms for completion ${t.waitingFor.lock}`
+          : `thread ${t.thread} (${t.op || 'idle'}) waited ${t.waitingFor?.waitedMs.toFixed(0)} ms for ${t.waitingFor?.lock} held by ${t.waitingFor?.ownerThread === -1 ? 'nobody' : `thread ${t.waitingFor?.ownerThread}`}`,
+      )
       .join('; ')}`,
     key: waiters.map((t) => `${t.op}:${t.waitingFor?.class}`).sort().join(','),
     report,
