@@ -5,8 +5,8 @@
  * slots, the world) and the reader (runner/findings.ts) can never disagree about a position.
  *
  * Ids are stored + 1 where 0 must mean "none" (a lock id of 0 is a real lock). Only the kinds
- * that threads log have codecs; deadlock, stuck, lock-order-cycle and refcount-leak are made on
- * the main thread from other evidence.
+ * that threads log have codecs; deadlock, stuck, lock-order-cycle, irq-lock-inversion and
+ * refcount-leak are made on the main thread from other evidence.
  */
 import { kFindingArgCount } from './layout.js';
 import type { FindingKind } from './finding-kinds.js';
@@ -17,10 +17,23 @@ export interface LoggedFields {
   'recursive-lock': { lock: number; site: number; heldLock: number; heldSite: number };
   /** Unlock of a lock not held by this thread; `owner` is the owning thread or -1. */
   'bad-unlock': { lock: number; site: number; owner: number };
-  /** lockdep_assert_held failed. */
-  'lock-not-held': { lock: number; site: number };
-  /** A sleeping lock (`lock`, or -1 for `mightSleep`) under spinlock `spinlock` (-1 if unknown). */
-  'sleep-in-atomic': { lock: number; site: number; spinlock: number };
+  /**
+   * lockdep_assert_held failed (`nestFor` -1), or lock `nestFor` was taken with nest lock `lock`,
+   * which is not held ("Nested lock was not taken").
+   */
+  'lock-not-held': { lock: number; site: number; nestFor: number };
+  /**
+   * A sleeping lock (`lock`, or -1 for `mightSleep` and waits) under spinlock `spinlock` (-1 if
+   * none), with the thread's irq state word `irq` (interrupts off or in irq context).
+   */
+  'sleep-in-atomic': { lock: number; site: number; spinlock: number; irq: number };
+  /**
+   * `lock` taken at `site` gives its class usage bit `newBit`, which conflicts with `prevBit`, set
+   * at `prevSite`; `irq` is the thread's irq state word (layout.ts UsageBit, IrqWord).
+   */
+  'inconsistent-lock-state': { lock: number; site: number; newBit: number; prevBit: number; irq: number; prevSite: number };
+  /** `lock`, taken at `site`, was still held (entry `index` of `count`) when op `op` returned. */
+  'held-at-return': { lock: number; site: number; index: number; count: number; op: number };
   'refcount-underflow': { refcount: number; holder: number; site: number; countSeen: number };
   'inc-on-zero': { refcount: number; holder: number; site: number; countSeen: number };
   /** An access or free of a freed object: its pointer, the site, where it was freed, its type. */
@@ -53,12 +66,21 @@ export const kFindingCodecs: { readonly [K in LoggedKind]: Codec<LoggedFields[K]
     decode: (a) => ({ lock: arg(a, 0) - 1, site: arg(a, 1), owner: arg(a, 2) - 1 }),
   },
   'lock-not-held': {
-    encode: (f) => [f.lock + 1, f.site],
-    decode: (a) => ({ lock: arg(a, 0) - 1, site: arg(a, 1) }),
+    encode: (f) => [f.lock + 1, f.site, f.nestFor + 1],
+    decode: (a) => ({ lock: arg(a, 0) - 1, site: arg(a, 1), nestFor: arg(a, 2) - 1 }),
   },
   'sleep-in-atomic': {
-    encode: (f) => [f.lock + 1, f.site, f.spinlock + 1],
-    decode: (a) => ({ lock: arg(a, 0) - 1, site: arg(a, 1), spinlock: arg(a, 2) - 1 }),
+    encode: (f) => [f.lock + 1, f.site, f.spinlock + 1, f.irq],
+    decode: (a) => ({ lock: arg(a, 0) - 1, site: arg(a, 1), spinlock: arg(a, 2) - 1, irq: arg(a, 3) }),
+  },
+  'inconsistent-lock-state': {
+    // The two bit numbers (0..7) share one argument.
+    encode: (f) => [f.lock + 1, f.site, f.newBit | (f.prevBit << 4), f.irq, f.prevSite],
+    decode: (a) => ({ lock: arg(a, 0) - 1, site: arg(a, 1), newBit: arg(a, 2) & 15, prevBit: arg(a, 2) >> 4, irq: arg(a, 3), prevSite: arg(a, 4) }),
+  },
+  'held-at-return': {
+    encode: (f) => [f.lock + 1, f.site, f.index, f.count, f.op + 1],
+    decode: (a) => ({ lock: arg(a, 0) - 1, site: arg(a, 1), index: arg(a, 2), count: arg(a, 3), op: arg(a, 4) - 1 }),
   },
   'refcount-underflow': refcountCodec,
   'inc-on-zero': refcountCodec,

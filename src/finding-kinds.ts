@@ -13,8 +13,14 @@ export const kFindingKinds = [
   'bad-unlock',
   /** `lockdep_assert_held` failed. */
   'lock-not-held',
-  /** A sleeping lock or sleeping operation under a spinlock ("sleeping function called from invalid context"). */
+  /** A sleeping lock or sleeping operation under a spinlock, irqs off or in irq context ("sleeping function called from invalid context"). */
   'sleep-in-atomic',
+  /** A lock class used both in an interrupt and with that interrupt enabled ("inconsistent lock state"). */
+  'inconsistent-lock-state',
+  /** An irq-safe lock depends on an irq-unsafe one ("possible irq lock inversion dependency detected"). */
+  'irq-lock-inversion',
+  /** An operation returned with a lock still held ("lock held when returning to user space!"). */
+  'held-at-return',
   /** A reference still held when everything was closed. */
   'refcount-leak',
   /** A put with the count already at zero ("refcount_t: underflow"). */

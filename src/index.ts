@@ -6,7 +6,11 @@
  */
 export { defineScenario, scenarioProblems } from './scenarios/contract.js';
 export type {
+  Completion,
+  CompletionDeclaration,
   Expectation,
+  Irq,
+  IrqContext,
   Lock,
   LockDeclaration,
   LockKindName,

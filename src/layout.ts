@@ -52,6 +52,8 @@ export interface Capacities {
    * record in one variant. 0 (the default) means timing is off and the region takes no room.
    */
   opTimingSamples: number;
+  /** Completions (`struct completion`): wait_for_completion / complete. */
+  completions: number;
 }
 
 export const kDefaultCapacities: Capacities = {
@@ -68,6 +70,7 @@ export const kDefaultCapacities: Capacities = {
   edges: 16384,
   scheduleSteps: 8192,
   opTimingSamples: 0,
+  completions: 16,
 };
 
 /**
@@ -141,6 +144,13 @@ export const kHeaderEdgesDropped = 28;
 export const kHeaderEdgeGateChanges = 29;
 /** Bumped by every reset of the edge table, so a reader can tell its edges are gone. */
 export const kHeaderEdgeGeneration = 30;
+/**
+ * Bumped after a lock class gains an irq usage bit (kClassUsage), so the main thread looks for
+ * irq lock inversions only when something changed (lockdep/irq-usage.ts).
+ */
+export const kHeaderUsageChanges = 20;
+/** Spinlock word guarding the lazy definition of subclass classes by workers (lock-table.ts). */
+export const kHeaderClassLock = 21;
 /** Header size in words (a multiple of 2, so the region after it is 8-byte aligned). */
 export const kHeaderWords = 32;
 
@@ -148,7 +158,8 @@ export const kHeaderWords = 32;
 // Lock record: one per lock instance.
 /**
  * FutexMutex: `(owner << 1) | waitersBit`, 0 when unlocked. TTAS spinlock: owner, 0 when unlocked.
- * Ticket spinlock: the ticket now served.
+ * Ticket spinlock: the ticket now served. rwsem and rwlock: readers, waiting writers and the
+ * writer bit (rw-semaphore.ts).
  */
 export const kLockState = 0;
 /** Ticket spinlock: the next ticket to hand out. */
@@ -161,24 +172,78 @@ export const kLockClass = 3;
 export const kLockKind = 4;
 /** String id of the instance name (`group_lock#0`). */
 export const kLockName = 5;
-/** Ticket spinlock: waiters sleeping in a timed wait on kLockState (unlock wakes them if any). */
+/**
+ * Ticket spinlock and rwsem: waiters sleeping in a wait on kLockState (unlock wakes them if any).
+ */
 export const kLockSleepers = 6;
+/** {@link LockFlag} bits set at definition (a queued rwlock). */
+export const kLockFlags = 7;
 export const kLockWords = 8;
 
 /** Lock kind codes in kLockKind. A plain object, not a const enum, so compiled JS can import it. */
-export const LockKind = { Mutex: 1, SpinLock: 2, TicketSpinLock: 3 } as const;
+export const LockKind = { Mutex: 1, SpinLock: 2, TicketSpinLock: 3, RwSemaphore: 4, RwLock: 5 } as const;
 export type LockKind = (typeof LockKind)[keyof typeof LockKind];
 
+/** kLockFlags bits. */
+export const LockFlag = {
+  /**
+   * A queued rwlock (CONFIG_QUEUED_RWLOCKS): readers outside interrupt context wait behind a
+   * waiting writer, so lockdep treats their read_lock as non-recursive.
+   */
+  Queued: 1,
+} as const;
+
 // ---------------------------------------------------------------------------------------------
-// Lock class record: name and the lock_stat maxima, one per class, capacities.classes of them. (The
-// counts are per thread, below, so that an uncontended acquire writes only to its own thread's
-// cache lines.)
+// Lock class record: name, identity, lock_stat maxima, irq usage, one per class, capacities.classes
+// of them. (The lock_stat counts are per thread, below, so that an uncontended acquire writes only
+// to its own thread's cache lines.)
+/** String id of the name reports print (`kvm->lock`, `fork/1` for a subclass, `fork#2` for a second key). */
 export const kClassName = 0;
+/** String id of the class's identity (name, or name and lockdep_set_class key): dedupes definitions. */
+export const kClassKey = 1;
+/** Subclass classes: the base class id + 1 (and the subclass in kClassSubclass); 0 for a base class. */
+export const kClassBase = 2;
 export const kClassMaxWaitUs = 3;
 export const kClassMaxHoldUs = 4;
-/** 1 if locks of this class may sleep (mutex), 0 for spinning locks. */
+/** 1 if locks of this class may sleep (mutex, rwsem, completion), 0 for spinning locks. */
 export const kClassSleeps = 5;
-export const kClassWords = 8;
+/** lockdep's usage_mask: {@link UsageBit} bits, only ever set (Atomics.or). */
+export const kClassUsage = 6;
+/** {@link ClassKind}: a lock class or a completion's (DEPT-style wait/event) class. */
+export const kClassKind = 7;
+/** Subclass s (1..kMaxSubclasses-1) of a base class: its class id + 1, 0 until defined. */
+export const kClassSubclass = 8;
+/** Subclasses per class: lockdep's MAX_LOCKDEP_SUBCLASSES. */
+export const kMaxSubclasses = 8;
+/** Per usage bit b: site string id + 1 of the acquisition that first set it (lockdep's usage_traces). */
+export const kClassUsageSite = 16;
+/** Per usage bit b: kHeaderEdgeSeq when it was set (orders it against edges for the report). */
+export const kClassUsageSeq = 24;
+/** Per usage bit b: thread + 1 that set it. */
+export const kClassUsageThread = 32;
+/** Usage bits per class (hardirq and softirq, used-in and enabled, write and read). */
+export const kUsageBits = 8;
+export const kClassWords = 40;
+
+export const ClassKind = { Lock: 0, Completion: 1 } as const;
+export type ClassKind = (typeof ClassKind)[keyof typeof ClassKind];
+
+/**
+ * lockdep's lock usage bits (LOCK_USED_IN_HARDIRQ ...), as bit numbers of kClassUsage. Bit 0 of the
+ * number is READ, bit 1 the direction (0 used in irq, 1 enabled), bit 2 the state (hardirq, softirq),
+ * as the kernel encodes them (LOCK_USAGE_READ_MASK, LOCK_USAGE_DIR_MASK).
+ */
+export const UsageBit = {
+  UsedInHardirq: 0,
+  UsedInHardirqRead: 1,
+  EnabledHardirq: 2,
+  EnabledHardirqRead: 3,
+  UsedInSoftirq: 4,
+  UsedInSoftirqRead: 5,
+  EnabledSoftirq: 6,
+  EnabledSoftirqRead: 7,
+} as const;
+export type UsageBit = (typeof UsageBit)[keyof typeof UsageBit];
 
 // ---------------------------------------------------------------------------------------------
 // Per-thread record: what the thread holds and what it waits for. Read by the watchdog.
@@ -190,9 +255,16 @@ export const kThreadWaitingLock = 1;
 export const kThreadWaitingSinceUs = 2;
 /** String id of the site of the wait. */
 export const kThreadWaitingSite = 3;
-/** Spinlocks held (atomic context depth). */
+/**
+ * The thread's atomic context, one word so that an acquire tests it with one load: the spinlocks
+ * held in bits 0..7 ({@link IrqWord}.SpinMask), and above them its simulated CPU interrupt state
+ * ({@link IrqWord} fields: hardirqs disabled, the local_bh_disable count, hardirq and softirq
+ * context depths). 0 = process context, everything enabled, no spinlock held.
+ */
 export const kThreadAtomicDepth = 4;
-// Word 5 is unused (it held a 32-bit mask of the classes held; the held stack says it all).
+/** The same word as {@link kThreadAtomicDepth}, named for readers of the irq state. */
+export const kThreadIrq = kThreadAtomicDepth;
+// Word 5 is unused.
 /**
  * What the thread is running: operation index + 1 inside an op, 0 between ops, or a negative
  * {@link ThreadStep} for the other scenario code a round runs (read by the runaway check and the
@@ -217,12 +289,52 @@ export const kThreadWaitEpoch = 8;
  * that stops moving while the thread is inside an op and not waiting.
  */
 export const kThreadProgress = 9;
+/**
+ * {@link WaitKind} of the wait published in kThreadWaitingLock: a lock taken exclusively, a lock
+ * taken for read, or a completion (kThreadWaitingLock then holds the completion id + 1).
+ */
+export const kThreadWaitingKind = 11;
 /** First held-stack entry. Entry i is at kThreadHeld + i * kHeldWords. */
 export const kThreadHeld = 12;
 export const kHeldLock = 0;
 export const kHeldSite = 1;
 export const kHeldSinceUs = 2;
-export const kHeldWords = 3;
+/**
+ * The class of this acquisition (the lock's class, or its subclass class) in the low 16 bits,
+ * and its {@link HeldFlag} bits (read mode, trylock) above: `cls | (flags << kHeldFlagsShift)`.
+ */
+export const kHeldClass = 3;
+export const kHeldFlagsShift = 16;
+export const kHeldClassMask = 0xffff;
+export const kHeldWords = 4;
+
+export const WaitKind = { Write: 0, Read: 1, Completion: 2 } as const;
+export type WaitKind = (typeof WaitKind)[keyof typeof WaitKind];
+
+/**
+ * The flags of a held entry (kHeldClass >> kHeldFlagsShift): the low two bits are lockdep's `read`
+ * (0 exclusive, 1 a non-recursive reader, 2 a recursive reader); then the trylock bit.
+ */
+export const HeldFlag = { ReadMask: 3, Trylock: 4 } as const;
+
+/** Fields of the atomic-context word kThreadAtomicDepth (see primitives/irq-state.ts). */
+export const IrqWord = {
+  /** Spinlocks held (at most kMaxHeldLocks), bits 0..7. */
+  SpinMask: 0xff,
+  /** Every irq field: the word without the spinlock count. */
+  IrqMask: ~0xff,
+  /** local_irq_disable() is in force. */
+  HardirqsOff: 1 << 8,
+  /** local_bh_disable() nesting count, in bits 9..16. */
+  BhUnit: 1 << 9,
+  BhMask: 0xff << 9,
+  /** Hardirq context depth (irq_enter), bits 17..20. */
+  HardirqUnit: 1 << 17,
+  HardirqMask: 0xf << 17,
+  /** Softirq context depth (lockdep_softirq_enter), bits 21..24. */
+  SoftirqUnit: 1 << 21,
+  SoftirqMask: 0xf << 21,
+} as const;
 export const kThreadWords = kThreadHeld + kMaxHeldLocks * kHeldWords;
 
 // ---------------------------------------------------------------------------------------------
@@ -294,9 +406,32 @@ export const kEdgeToSite = kEdgeSeq + 3;
 export const kEdgeThread = kEdgeSeq + 4;
 /** Round in which the edge was first seen. */
 export const kEdgeRound = kEdgeSeq + 5;
-/** 1 after a sighting dropped a gate entry, until the main thread read the gate again. */
+/** 1 after a sighting dropped a gate entry or added a dependency type, until the main thread read them again. */
 export const kEdgeGateDirty = kEdgeSeq + 6;
+/** {@link DepBit} bits: the read/write dependency types this edge was seen with (only ever set). */
+export const kEdgeDeps = kEdgeSeq + 7;
 export const kEdgeWords = kEdgeSeq + 8;
+
+/**
+ * lockdep's dependency types (DEP_SR_BIT ...) for an edge prev -> next: S (prev held as a reader) or
+ * E (exclusively), then R (next taken as a recursive reader) or N (anything else).
+ */
+export const DepBit = { SR: 1, ER: 2, SN: 4, EN: 8 } as const;
+export type DepBit = (typeof DepBit)[keyof typeof DepBit];
+
+// ---------------------------------------------------------------------------------------------
+// Completion record: `struct completion` (primitives/completion.ts).
+/** `done`: completions not yet consumed; {@link kCompletionAll} after complete_all. */
+export const kCompletionDone = 0;
+/** Threads sleeping in wait_for_completion (complete wakes them only if any). */
+export const kCompletionSleepers = 1;
+/** Class id of the completion (its node in the lock-order graph). */
+export const kCompletionClass = 2;
+/** String id of its name. */
+export const kCompletionName = 3;
+export const kCompletionWords = 4;
+/** kCompletionDone after complete_all(): the kernel's UINT_MAX, never consumed. */
+export const kCompletionAll = 0x7fffffff;
 
 // ---------------------------------------------------------------------------------------------
 // Refcount record: refcount_t plus a ledger of who holds references (like the kernel's ref_tracker).
@@ -432,6 +567,7 @@ export interface Layout {
   /** The edge log: word i is slot + 1 of the edge with sequence number i; 0 = not yet written. */
   readonly edgeLog: number;
   readonly refcounts: number;
+  readonly completions: number;
   readonly objects: number;
   readonly words: number;
   readonly findings: number;
@@ -469,6 +605,7 @@ export function computeLayout(requested: Capacities): Layout {
   const edges = take(capacities.edges * kEdgeWords);
   const edgeLog = take(capacities.edges);
   const refcounts = take(capacities.refcounts * kRefWords);
+  const completions = take(capacities.completions * kCompletionWords);
   const objects = take(capacities.objects * kObjWords);
   const words = take(capacities.words);
   const findings = take(capacities.findings * kFindingWords);
@@ -494,6 +631,7 @@ export function computeLayout(requested: Capacities): Layout {
     edges,
     edgeLog,
     refcounts,
+    completions,
     objects,
     words,
     findings,
@@ -551,6 +689,7 @@ export const refBase = (l: Layout, refId: number): number => l.refcounts + refId
 export const refHolderBase = (l: Layout, refId: number, holder: number): number =>
   refBase(l, refId) + kRefLedger + holder * kRefHolderWords;
 export const objectBase = (l: Layout, slot: number): number => l.objects + slot * kObjWords;
+export const completionBase = (l: Layout, id: number): number => l.completions + id * kCompletionWords;
 export const wordIndex = (l: Layout, word: number): number => l.words + word;
 export const findingBase = (l: Layout, n: number): number => l.findings + n * kFindingWords;
 export const stringIndexBase = (l: Layout, id: number): number => l.stringIndex + id * kStringWords;

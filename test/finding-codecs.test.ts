@@ -1,14 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { type LoggedFields, type LoggedKind, decodeFinding, encodeFinding, kFindingCodecs } from '../src/finding-codecs.js';
-import { SharedMemory } from '../src/layout.js';
+import { IrqWord, SharedMemory } from '../src/layout.js';
 import { FindingLog } from '../src/primitives/finding-log.js';
 
 /** One sample of every logged kind, with ids that would be wrong if two fields swapped. */
 const samples: { [K in LoggedKind]: LoggedFields[K] } = {
   'recursive-lock': { lock: 0, site: 11, heldLock: 3, heldSite: 12 },
   'bad-unlock': { lock: 2, site: 13, owner: -1 },
-  'lock-not-held': { lock: 5, site: 14 },
-  'sleep-in-atomic': { lock: -1, site: 15, spinlock: 4 },
+  'lock-not-held': { lock: 5, site: 14, nestFor: 6 },
+  'sleep-in-atomic': { lock: -1, site: 15, spinlock: 4, irq: IrqWord.HardirqUnit | IrqWord.HardirqsOff },
+  'inconsistent-lock-state': { lock: 8, site: 24, newBit: 0, prevBit: 2, irq: 1, prevSite: 25 },
+  'held-at-return': { lock: 9, site: 26, index: 1, count: 2, op: 3 },
   'refcount-underflow': { refcount: 0, holder: 16, site: 17, countSeen: -2 },
   'inc-on-zero': { refcount: 7, holder: 18, site: 19, countSeen: 0 },
   'use-after-free': { pointer: (3 << 8) | 2, site: 20, freedSite: 21, type: 22, doubleFree: true },

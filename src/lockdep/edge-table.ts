@@ -22,6 +22,12 @@
  * Gate entries (kEdgeGate + i, i < kEdgeGateCount): a class id, or -1 once dropped. An entry goes
  * from a class to -1 at most once and never back; the count never changes after kEdgeReady.
  *
+ * Dependency types (kEdgeDeps): lockdep's DEP_{SR,ER,SN,EN} bits (layout.ts `DepBit`): whether
+ * `from` was held as a reader (S) or exclusively (E), and whether `to` was taken as a recursive
+ * reader (R) or not (N). The first writer stores the type of its sighting; a later sighting of a
+ * new type ORs it in (bits are only ever set) and marks the edge dirty like a gate drop, so the
+ * main thread reads it again: one more type can make a cycle strong (lock-order-graph.ts).
+ *
  * Operations:
  * - sight (every nested acquire): probe for the key. Found: wait until ready (below), then narrow.
  *   A free slot: CAS kEdgeKey 0 -> key. Won: this thread is the first writer; fill, then publish.
@@ -30,8 +36,9 @@
  *   sites, the thread, the round; then kEdgeReady = 1.
  * - publish (first writer, after ready): seq = Atomics.add(kHeaderEdgeSeq, 1); kEdgeSeq = seq + 1;
  *   then edge log word seq = slot + 1. The main thread reads the log in order (readPublished).
- * - narrow (a later sighting holding the classes H under `from`): every entry not in H is set to
- *   -1; if one was, kEdgeGateDirty = 1, then kHeaderEdgeGateChanges += 1.
+ * - narrow (a later sighting holding the classes H under `from`, of type t): every entry not in H is
+ *   set to -1, and t is ORed into kEdgeDeps if missing; if either changed, kEdgeGateDirty = 1, then
+ *   kHeaderEdgeGateChanges += 1.
  * - a full table: the probe bound was reached with no free slot and no match. Nothing is written to
  *   any slot; the key is counted in kHeaderEdgesDropped once per thread (each thread remembers the
  *   keys it counted, for this table generation) and the sighting is lost. The runner reports it.
@@ -80,6 +87,8 @@ import {
   type SharedMemory,
   edgeKeyOf,
   edgeSlotBase,
+  DepBit,
+  kEdgeDeps,
   kEdgeFromSite,
   kEdgeGate,
   kEdgeGateCount,
@@ -150,10 +159,11 @@ export class SharedEdgeTable {
 
   /**
    * A sighting of `from -> to` with `held[0..heldCount)` the classes held under `from` (outermost
-   * first): learns the edge if new, else narrows its gate. `fromSite` is the string id of the site
-   * where `from` was taken; `toSite` is interned only if this sighting is the first.
+   * first) and dependency type `dep` (a {@link DepBit}; EN for two exclusive locks): learns the edge
+   * if new, else narrows its gate and adds the type. `fromSite` is the string id of the site where
+   * `from` was taken; `toSite` is interned only if this sighting is the first.
    */
-  sight(from: number, to: number, held: Int32Array, heldCount: number, fromSite: number, toSite: string): void {
+  sight(from: number, to: number, held: Int32Array, heldCount: number, fromSite: number, toSite: string, dep: number = DepBit.EN): void {
     const { i32, mask } = this;
     const key = edgeKeyOf(from, to);
     if (this.dropped !== null && this.wasDropped(key)) return;
@@ -161,13 +171,13 @@ export class SharedEdgeTable {
     for (let probe = 0; probe < this.probes; probe++) {
       const base = this.slots + slot * kEdgeWords;
       let seen = Atomics.load(i32, base + kEdgeKey);
-      if (seen === key) return this.narrow(base, held, heldCount);
+      if (seen === key) return this.narrow(base, held, heldCount, dep);
       if (seen === 0) {
         // Intern before claiming: a claimed slot must be filled without anything that can throw.
         const toSiteId = this.siteId(toSite);
         seen = Atomics.compareExchange(i32, base + kEdgeKey, 0, key);
-        if (seen === 0) return this.fillAndPublish(base, slot, from, held, heldCount, fromSite, toSiteId);
-        if (seen === key) return this.narrow(base, held, heldCount);
+        if (seen === 0) return this.fillAndPublish(base, slot, from, held, heldCount, fromSite, toSiteId, dep);
+        if (seen === key) return this.narrow(base, held, heldCount, dep);
       }
       slot = (slot + 1) & mask;
     }
@@ -182,9 +192,11 @@ export class SharedEdgeTable {
     heldCount: number,
     fromSite: number,
     toSite: number,
+    dep: number,
   ): void {
     const { i32 } = this;
     Atomics.store(i32, base + kEdgeSeq, -1);
+    Atomics.store(i32, base + kEdgeDeps, dep);
     let count = 0;
     for (let i = 0; i < heldCount && count < kMaxEdgeGate; i++) {
       const cls = held[i] ?? -1;
@@ -205,11 +217,13 @@ export class SharedEdgeTable {
     Atomics.store(i32, this.memory.layout.edgeLog + seq, slot + 1);
   }
 
-  private narrow(base: number, held: Int32Array, heldCount: number): void {
+  private narrow(base: number, held: Int32Array, heldCount: number, dep: number): void {
     const { i32 } = this;
     if (Atomics.load(i32, base + kEdgeReady) !== 1) this.awaitReady(base);
     const count = Atomics.load(i32, base + kEdgeGateCount);
-    let dropped = false;
+    // A type not seen before is ORed in (bits only ever get set; a racing OR of the same bit is harmless).
+    let dropped = (Atomics.load(i32, base + kEdgeDeps) & dep) === 0;
+    if (dropped) Atomics.or(i32, base + kEdgeDeps, dep);
     for (let g = 0; g < count; g++) {
       const cls = Atomics.load(i32, base + kEdgeGate + g);
       if (cls < 0) continue;
@@ -284,6 +298,8 @@ export interface StoredEdge {
   seq: number;
   /** Gate classes, ascending. */
   gate: number[];
+  /** {@link DepBit} bits the edge was seen with. */
+  deps: number;
 }
 
 /** The edge `from` and `to` of a slot's key word (which must be non-zero). */
@@ -325,7 +341,13 @@ export function readStoredEdge(memory: SharedMemory, base: number): StoredEdge {
     round: Atomics.load(i32, base + kEdgeRound),
     seq: Atomics.load(i32, base + kEdgeSeq) - 1,
     gate: readGate(memory, base),
+    deps: readDeps(memory, base),
   };
+}
+
+/** The dependency types of the ready edge at slot base `base`. */
+export function readDeps(memory: SharedMemory, base: number): number {
+  return Atomics.load(memory.i32, base + kEdgeDeps);
 }
 
 /** Slot base of the edge from -> to, or -1 if the table has no such edge (claimed counts). */

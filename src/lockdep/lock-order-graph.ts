@@ -14,6 +14,18 @@
  *   cannot run together and the cycle cannot deadlock, so it is not reported. The kernel's lockdep
  *   has no such rule (it reports gated cycles too); we add it because a stress tester must not cry
  *   wolf.
+ * - Read/write dependency types (lockdep since v5.10, Boqun Feng's "recursive read" work): every
+ *   edge carries the set of types it was seen with, DEP_{SR,ER,SN,EN} (layout.ts `DepBit`): S or E
+ *   says whether the held lock was a reader, R or N whether the new one was a recursive reader. A
+ *   cycle is a deadlock only if it is a *strong* cycle: no class in it is entered by an -(*R)->
+ *   edge and left by an -(S*)-> edge (two readers of one lock do not wait for each other, so such a
+ *   junction cannot block). The search is lockdep's BFS with `only_xr`: a path that arrived at a
+ *   class only through -(*R)-> types may leave it only through -(E*)-> types. The closing edge's
+ *   types are tried one by one, each fixing the junctions at both of its ends. Simple paths
+ *   suffice: a strong closed walk that repeats a class contains a strong simple cycle (the loop at
+ *   the repeated class leaves it through an -(E*)-> edge, so its own junction there is strong), and
+ *   that cycle is reported by itself. Edges without types (plain objects in tests) are -(EN)->, the
+ *   exclusive locks of lockdep before v5.10.
  * - Each distinct cycle is reported once per graph, like lockdep's once-only splat per chain.
  * - Classes are ids below the graph's class limit (at most kMaxLockClassesLimit, 8192); the graph
  *   keeps adjacency lists both ways, so its cost follows the edges, not the classes.
@@ -23,14 +35,26 @@
  */
 import {
   type SharedMemory,
+  DepBit,
+  classBase,
+  kClassUsage,
+  kClassUsageSeq,
+  kClassUsageSite,
+  kClassUsageThread,
   kEdgeGateDirty,
   kEdgeKey,
   kHeaderEdgeGateChanges,
   kHeaderEdgeGeneration,
+  kHeaderUsageChanges,
   kMaxLockClassesLimit,
 } from '../layout.js';
+import { classCount } from '../primitives/lock-table.js';
+import { arrivesRecursive, depsOf, kFromExclusive, kTypesStrongestFirst, strongTypes } from './dependency-types.js';
+import { type ClassUsage, type IrqInversion, findIrqInversions } from './irq-usage.js';
+
+export { arrivesRecursive, depsOf, strongTypes } from './dependency-types.js';
 import type { StringTable } from '../primitives/string-table.js';
-import { edgeEnds, loggedEdgeBase, publishedEdgeCount, readGate, readStoredEdge } from './edge-table.js';
+import { edgeEnds, loggedEdgeBase, publishedEdgeCount, readDeps, readGate, readStoredEdge } from './edge-table.js';
 
 export { resetSharedLockOrderGraph } from './edge-table.js';
 
@@ -52,6 +76,8 @@ export interface OrderEdge {
   gate: number[];
   /** Order in which edges were learned (0 first). */
   seq: number;
+  /** {@link DepBit} types the edge was seen with; absent = EN (both exclusive). */
+  deps?: number;
 }
 
 /** A lock-order cycle, in the order lockdep prints it. */
@@ -65,6 +91,8 @@ export interface LockOrderCycle {
   edges: OrderEdge[];
   /** The edge whose addition (or whose gate shrinking) closed the cycle. */
   closing: OrderEdge;
+  /** The dependency type (one {@link DepBit}) each edge takes in this strong cycle, as `edges`. */
+  deps: number[];
 }
 
 /**
@@ -119,8 +147,8 @@ export class LockOrderGraph {
     this.checkClass(e.to);
     if (e.from === e.to) return null;
     const key = edgeKey(e.from, e.to);
-    if (this.byKey.has(key)) return this.updateGate(e.from, e.to, e.gate);
-    const edge = { ...e, gate: normalizeGate(e.gate) };
+    if (this.byKey.has(key)) return this.updateEdge(e.from, e.to, e.gate, depsOf(e));
+    const edge = { ...e, gate: normalizeGate(e.gate), deps: depsOf(e) };
     for (const g of edge.gate) this.checkClass(g);
     this.byKey.set(key, edge);
     (this.outEdges[e.from] ??= []).push(edge);
@@ -134,14 +162,29 @@ export class LockOrderGraph {
    * shrank, cycles through the edge are searched again and a newly unblocked one is returned.
    */
   updateGate(from: number, to: number, gate: readonly number[]): LockOrderCycle | null {
+    return this.updateEdge(from, to, gate, 0);
+  }
+
+  /**
+   * A new sighting of a known edge: its gate is intersected in and its types `deps` added. When
+   * either changed, cycles through the edge are searched again and a newly found one is returned.
+   */
+  updateEdge(from: number, to: number, gate: readonly number[], deps: number): LockOrderCycle | null {
     const edge = this.byKey.get(edgeKey(from, to));
     if (edge === undefined) throw new RangeError(`no lock-order edge ${from} -> ${to} to update`);
     const narrowed = intersect(edge.gate, normalizeGate(gate));
-    if (narrowed.length === edge.gate.length) return null;
+    const types = depsOf(edge) | deps;
+    if (narrowed.length === edge.gate.length && types === depsOf(edge)) return null;
     for (const g of edge.gate) this.gatedBy[g] = (this.gatedBy[g] ?? 0) - 1;
     for (const g of narrowed) this.gatedBy[g] = (this.gatedBy[g] ?? 0) + 1;
     edge.gate = narrowed;
+    edge.deps = types;
     return this.findCycle(edge);
+  }
+
+  /** The edges out of class `c`, in the order learned (the graph's own objects: do not change them). */
+  edgesFrom(c: number): readonly OrderEdge[] {
+    return this.outEdges[c] ?? [];
   }
 
   /** Whether the edge from -> to is known. */
@@ -186,33 +229,58 @@ export class LockOrderGraph {
     // A gate class held by every edge that could be on such a path can never be cleared.
     if (closing.gate.length > 0 && this.hasCommonGate(start, goal, closing.gate)) return null;
     const budget = { left: kSearchBudget };
-    let classes: number[] | null = null;
-    // A simple path visits each class that can reach the goal at most once.
-    for (let length = first; length < reached && classes === null && budget.left > 0; length++) {
-      classes = this.walk(start, goal, closing.gate, length, budget);
+    let found: { classes: number[]; deps: number[] } | null = null;
+    const closingDeps = depsOf(closing);
+    for (const type of kTypesStrongestFirst) {
+      if ((closingDeps & type) === 0) continue;
+      // The closing edge taken as `type`: it arrives at `start` recursively or not, and the path
+      // must arrive at `goal` non-recursively unless the closing edge leaves it exclusively.
+      const startRecursive = arrivesRecursive(type);
+      const goalNeedsN = (type & kFromExclusive) === 0;
+      // A simple path visits each class that can reach the goal at most once.
+      for (let length = first; length < reached && found === null && budget.left > 0; length++) {
+        found = this.walk(start, goal, closing.gate, length, budget, startRecursive, goalNeedsN);
+      }
+      if (found !== null) {
+        found.deps.push(type);
+        break;
+      }
     }
-    if (classes === null) return null;
+    if (found === null) return null;
+    const { classes } = found;
     this.reported.add(canonicalKey(classes));
     const edges: OrderEdge[] = [];
     for (let i = 0; i < classes.length; i++) {
       const edge = this.byKey.get(edgeKey(classes[i] ?? 0, classes[(i + 1) % classes.length] ?? 0));
       if (edge !== undefined) edges.push(copyEdge(edge));
     }
-    return { classes, edges, closing: copyEdge(closing) };
+    return { classes, edges, closing: copyEdge(closing), deps: found.deps };
   }
 
   /**
    * Depth-first, with an explicit stack (a cycle may be thousands of classes long), over simple
-   * paths start -> ... -> goal of exactly `length` edges whose gates, with `gate0`, intersect to
-   * nothing and that were not reported. Returns the path's classes (start first, goal last).
+   * strong paths start -> ... -> goal of exactly `length` edges whose gates, with `gate0`,
+   * intersect to nothing and that were not reported. The path starts as if it had arrived at
+   * `start` recursively when `startRecursive`, and must arrive at `goal` non-recursively when
+   * `goalNeedsN`. Returns the path's classes (start first, goal last) and the type each edge takes.
    */
-  private walk(start: number, goal: number, gate0: readonly number[], length: number, budget: { left: number }): number[] | null {
+  private walk(
+    start: number,
+    goal: number,
+    gate0: readonly number[],
+    length: number,
+    budget: { left: number },
+    startRecursive: boolean,
+    goalNeedsN: boolean,
+  ): { classes: number[]; deps: number[] } | null {
     const { onPath } = this;
     const nodes = [start];
     const gates = [gate0];
     const nextIndex = [0];
+    const recursive = [startRecursive];
+    const types: number[] = [];
     onPath[start] = 1;
-    let found: number[] | null = null;
+    let found: { classes: number[]; deps: number[] } | null = null;
     while (nodes.length > 0 && found === null) {
       const depth = nodes.length - 1;
       const node = nodes[depth] ?? 0;
@@ -226,19 +294,25 @@ export class LockOrderGraph {
         if (onPath[to] === 1) continue;
         const d = this.distanceOf(to);
         if (d < 0 || d > length - depth - 1) continue;
+        const allowed = strongTypes(depsOf(edge), recursive[depth] === true);
+        if (allowed === 0) continue;
+        const arrivedR = arrivesRecursive(allowed);
+        const type = pickType(allowed);
         const running = gates[depth] ?? kNoGate;
         const gate = running.length === 0 ? kNoGate : intersect(running, edge.gate);
         if (to === goal) {
-          if (depth + 1 !== length || gate.length !== 0) continue;
+          if (depth + 1 !== length || gate.length !== 0 || (goalNeedsN && arrivedR)) continue;
           const path = [...nodes, goal];
           if (this.reported.has(canonicalKey(path))) continue;
-          found = path;
+          found = { classes: path, deps: [...types, type] };
           break;
         }
         nextIndex[depth] = i;
         nodes.push(to);
         gates.push(gate);
         nextIndex.push(0);
+        recursive.push(arrivedR);
+        types.push(type);
         onPath[to] = 1;
         advanced = true;
         break;
@@ -249,6 +323,8 @@ export class LockOrderGraph {
         nodes.pop();
         gates.pop();
         nextIndex.pop();
+        recursive.pop();
+        types.pop();
       }
     }
     for (const node of nodes) onPath[node] = 0;
@@ -343,6 +419,10 @@ export class SharedLockOrderGraph {
   /** kHeaderEdgeGeneration and kHeaderEdgeGateChanges as last seen. */
   private generation = 0;
   private gateChanges = 0;
+  /** Irq inversions: kHeaderUsageChanges and the edge count when last searched, and those reported. */
+  private usageChanges = 0;
+  private edgesSearched = 0;
+  private readonly inversionsReported = new Set<string>();
 
   constructor(
     private readonly memory: SharedMemory,
@@ -386,11 +466,38 @@ export class SharedLockOrderGraph {
         if (Atomics.load(i32, base + kEdgeGateDirty) === 0) continue;
         Atomics.store(i32, base + kEdgeGateDirty, 0);
         const { from, to } = edgeEnds(Atomics.load(i32, base + kEdgeKey));
-        const cycle = this.graph.updateGate(from, to, readGate(memory, base));
+        const cycle = this.graph.updateEdge(from, to, readGate(memory, base), readDeps(memory, base));
         if (cycle !== null) cycles.push(cycle);
       }
     }
     return cycles;
+  }
+
+  /**
+   * New irq lock inversions (irq-usage.ts) since the last call, over the edges read so far. Searches
+   * only when a class gained a usage bit or an edge was added or changed since the last search.
+   */
+  irqInversions(): IrqInversion[] {
+    const { i32, layout } = this.memory;
+    const usageChanges = Atomics.load(i32, layout.header + kHeaderUsageChanges);
+    const edges = this.cursor + this.gateChanges;
+    if (usageChanges === this.usageChanges && edges === this.edgesSearched) return [];
+    this.usageChanges = usageChanges;
+    this.edgesSearched = edges;
+    const classes = Math.min(classCount(this.memory), layout.capacities.classes);
+    return findIrqInversions(this.graph, classes, (c) => this.usage(c), this.inversionsReported);
+  }
+
+  /** Class `c`'s usage bits as the workers set them. */
+  usage(c: number): ClassUsage & { site(bit: number): number; thread(bit: number): number } {
+    const { i32, layout } = this.memory;
+    const base = classBase(layout, c);
+    return {
+      mask: Atomics.load(i32, base + kClassUsage),
+      seq: (bit) => Atomics.load(i32, base + kClassUsageSeq + bit) - 1,
+      site: (bit) => Atomics.load(i32, base + kClassUsageSite + bit) - 1,
+      thread: (bit) => Atomics.load(i32, base + kClassUsageThread + bit) - 1,
+    };
   }
 
   /** Forgets every edge read so far (the next poll reads them all again and may re-report). */
@@ -399,6 +506,8 @@ export class SharedLockOrderGraph {
     this.cursor = 0;
     this.known = [];
     this.gateChanges = 0;
+    this.edgesSearched = -1;
+    this.inversionsReported.clear();
   }
 }
 
@@ -408,6 +517,12 @@ function edgeKey(from: number, to: number): number {
 
 function copyEdge(edge: OrderEdge): OrderEdge {
   return { ...edge, gate: [...edge.gate] };
+}
+
+/** The type a strong path takes an edge with: one arriving non-recursively if it can (*N beats *R). */
+function pickType(allowed: number): number {
+  for (const type of kTypesStrongestFirst) if ((allowed & type) !== 0) return type;
+  return DepBit.EN;
 }
 
 /** Ascending, without duplicates. */

@@ -38,7 +38,7 @@ import { type SharedMemory, kLockState, lockBase, wallClockMs } from '../layout.
 import { ProtocolError } from '../errors.js';
 import type { LockObserver } from './lock-observer.js';
 import { type SchedulePolicy, kFreeRunning } from './schedule-policy.js';
-import { type LockPrimitive, acquireTracked, releaseTracked, tryAcquireTracked } from './tracked-lock.js';
+import { type LockPrimitive, acquireTracked, acquireTrackedAs, releaseTracked, tryAcquireTracked } from './tracked-lock.js';
 
 /** Loads before the first sleep: a short critical section usually ends within this. */
 const kSpinsBeforeSleep = 64;
@@ -73,6 +73,15 @@ export class FutexMutex implements LockPrimitive {
     if (Atomics.compareExchange(this.i32, this.stateIndex, 0, this.mine) === 0) return;
     this.waitAcquire();
   }
+
+  /** lock() with lockdep annotations: a subclass (`*_lock_nested`) or a nest lock (`*_lock_nest_lock`). */
+  lockAs(site: string, how: number, nest: number): void {
+    if (this.observer !== null) return acquireTrackedAs(this, this.observer, site, how, nest);
+    if (!this.fastAcquire()) this.waitAcquire();
+  }
+
+  /** No read side. */
+  readonly read = null;
 
   tryLock(site = ''): boolean {
     if (this.observer !== null) return tryAcquireTracked(this, this.observer, site);

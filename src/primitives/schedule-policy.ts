@@ -22,6 +22,8 @@ export const SchedulePoint = {
   Refcount: 5,
   Object: 6,
   Jitter: 7,
+  /** wait_for_completion, complete, complete_all. */
+  Completion: 8,
 } as const;
 export type SchedulePoint = (typeof SchedulePoint)[keyof typeof SchedulePoint];
 

@@ -28,7 +28,7 @@ import { type SharedMemory, kLockState, lockBase, wallClockMs } from '../layout.
 import { ProtocolError } from '../errors.js';
 import type { LockObserver } from './lock-observer.js';
 import { type SchedulePolicy, kFreeRunning } from './schedule-policy.js';
-import { type LockPrimitive, acquireTracked, releaseTracked, tryAcquireTracked } from './tracked-lock.js';
+import { type LockPrimitive, acquireTracked, acquireTrackedAs, releaseTracked, tryAcquireTracked } from './tracked-lock.js';
 import { spinPause } from './spin-pause.js';
 
 /** Largest backoff, in pause iterations. */
@@ -59,6 +59,15 @@ export class SpinLock implements LockPrimitive {
     if (this.observer !== null) return acquireTracked(this, this.observer, site);
     if (!this.fastAcquire()) this.waitAcquire();
   }
+
+  /** lock() with lockdep annotations: a subclass (`*_lock_nested`) or a nest lock (`*_lock_nest_lock`). */
+  lockAs(site: string, how: number, nest: number): void {
+    if (this.observer !== null) return acquireTrackedAs(this, this.observer, site, how, nest);
+    if (!this.fastAcquire()) this.waitAcquire();
+  }
+
+  /** No read side. */
+  readonly read = null;
 
   tryLock(site = ''): boolean {
     if (this.observer !== null) return tryAcquireTracked(this, this.observer, site);

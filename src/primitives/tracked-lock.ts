@@ -3,6 +3,11 @@
  * set of steps ({@link LockPrimitive}); {@link acquireTracked} and friends wrap them with the
  * tracker's calls in lockdep's order, so the order that the watchdog relies on (see
  * lock-tracker.ts `acquired`) is written once for every kind.
+ *
+ * How a lock is taken is one integer, {@link Acquire}: the read mode (lockdep's `read`: 0
+ * exclusive, 1 a non-recursive reader, 2 a recursive reader, or "recursive only in interrupt
+ * context" for a queued rwlock's reader) and the subclass (mutex_lock_nested). A plain
+ * `lock(site)` is 0 and goes through {@link acquireTracked}, the hot path.
  */
 import type { LockObserver } from './lock-observer.js';
 
@@ -21,9 +26,27 @@ export interface LockPrimitive {
   tryAcquire(): boolean;
   /** Releases. Throws ProtocolError if this thread does not hold it. */
   release(): void;
-  /** Index of the owning thread, or -1. */
+  /** Index of the owning thread (the writer, for a reader-writer lock), or -1. */
   ownerThread(): number;
 }
+
+/** The `how` of an acquisition: read mode in the low bits, then the subclass. */
+export const Acquire = {
+  /** Exclusive: mutex_lock, spin_lock, down_write, write_lock. */
+  Write: 0,
+  /** A reader that does not recurse (down_read: a second down_read can block behind a writer). */
+  Read: 1,
+  /** A recursive reader (read_lock: readers never wait for a waiting writer). */
+  ReadRecursive: 2,
+  /** read_lock of a queued rwlock: recursive in interrupt context only (read_lock_is_recursive). */
+  ReadQueued: 3,
+  ModeMask: 3,
+  /** The subclass (0..7) is `how >> SubclassShift`. */
+  SubclassShift: 2,
+} as const;
+
+/** `how` for a subclass: `Acquire.Write | subclassBits(1)` is mutex_lock_nested(lock, 1). */
+export const subclassBits = (subclass: number): number => subclass << Acquire.SubclassShift;
 
 /** lock(): lockdep's lock_acquire, the attempt, the contended wait, then the acquired record. */
 export function acquireTracked(lock: LockPrimitive, observer: LockObserver, site: string): void {
@@ -32,19 +55,39 @@ export function acquireTracked(lock: LockPrimitive, observer: LockObserver, site
     observer.acquired(lock.id, site, -1);
     return;
   }
-  const waitStart = observer.contended(lock.id, site);
+  const waitStart = observer.contended(lock.id, site, 0);
   lock.waitAcquire();
   observer.acquired(lock.id, site, waitStart);
 }
 
+/**
+ * An acquisition with a read mode, a subclass or a nest lock (`nest` is the nest lock's id, or
+ * -1): the same steps as {@link acquireTracked}, on whichever side of the lock `steps` is.
+ */
+export function acquireTrackedAs(steps: LockPrimitive, observer: LockObserver, site: string, how: number, nest: number): void {
+  observer.willAcquireAs(steps.id, site, how, nest);
+  if (steps.fastAcquire()) {
+    observer.acquiredAs(steps.id, site, -1, how);
+    return;
+  }
+  const waitStart = observer.contended(steps.id, site, how);
+  steps.waitAcquire();
+  observer.acquiredAs(steps.id, site, waitStart, how);
+}
+
 /** trylock(): no order edge (a trylock cannot block), but the lock is held afterwards. */
-export function tryAcquireTracked(lock: LockPrimitive, observer: LockObserver, site: string): boolean {
+export function tryAcquireTracked(lock: LockPrimitive, observer: LockObserver, site: string, how = 0): boolean {
   const taken = lock.tryAcquire();
-  if (taken) observer.acquiredByTry(lock.id, site);
+  if (taken) observer.acquiredByTry(lock.id, site, how);
   return taken;
 }
 
 /** unlock(): a release the tracker refuses (not held by this thread) is reported, not done. */
 export function releaseTracked(lock: LockPrimitive, observer: LockObserver, site: string): void {
   if (observer.willRelease(lock.id, site)) lock.release();
+}
+
+/** The read side's unlock (`how` is the side's read mode). */
+export function releaseTrackedAs(steps: LockPrimitive, observer: LockObserver, site: string, how: number): void {
+  if (observer.willReleaseAs(steps.id, site, how)) steps.release();
 }

@@ -6,6 +6,8 @@
 import type { FindingTimeline } from '../event-types.js';
 import type { FindingKind } from '../finding-kinds.js';
 import { decodeFinding } from '../finding-codecs.js';
+import { kUsageNames, type IrqInversion } from '../lockdep/irq-usage.js';
+import type { IrqInversionReport } from '../lockdep/reports.js';
 import type { RawFinding } from '../primitives/finding-log.js';
 
 /** A lock as it appears in evidence. */
@@ -28,7 +30,19 @@ export interface BlockedThread {
   /** The operation it was running, or '' between operations. */
   op: string;
   held: HeldLock[];
-  waitingFor: (LockRef & { site: string; waitedMs: number; ownerThread: number }) | null;
+  waitingFor:
+    | (LockRef & {
+        site: string;
+        waitedMs: number;
+        ownerThread: number;
+        /** `completion` for a wait_for_completion (lock and class then name the completion). */
+        kind?: 'lock' | 'completion';
+        /** Waiting to take the lock for read. */
+        read?: boolean;
+        /** Every thread it waits for (readers of a lock; a completion's possible completers). */
+        ownerThreads?: number[];
+      })
+    | null;
 }
 
 interface Common<K extends FindingKind> {
@@ -70,8 +84,13 @@ export type Finding =
     })
   | (Common<'recursive-lock'> & { evidence: { lock: LockRef; site: string; held: LockRef; heldSite: string } })
   | (Common<'bad-unlock'> & { evidence: { lock: LockRef; site: string; ownerThread: number } })
-  | (Common<'lock-not-held'> & { evidence: { lock: LockRef; site: string } })
-  | (Common<'sleep-in-atomic'> & { evidence: { lock: LockRef | null; site: string; spinlock: LockRef | null } })
+  | (Common<'lock-not-held'> & { evidence: { lock: LockRef; site: string; nestFor?: LockRef | null } })
+  | (Common<'sleep-in-atomic'> & { evidence: { lock: LockRef | null; site: string; spinlock: LockRef | null; irq?: number } })
+  | (Common<'inconsistent-lock-state'> & {
+      evidence: { lock: LockRef; site: string; newUsage: string; prevUsage: string; prevSite: string; irq: number };
+    })
+  | (Common<'irq-lock-inversion'> & { evidence: IrqInversionReport })
+  | (Common<'held-at-return'> & { evidence: { lock: LockRef; site: string; op: string; index: number; count: number } })
   | (Common<'refcount-leak'> & {
       evidence: { refcount: string; count: number; holders: Array<{ holder: string; refs: number; lastGetSite: string }> };
     })
@@ -86,6 +105,8 @@ export interface WorldNames {
   string(id: number): string;
   /** `struct kvm#0` for a pointer. */
   object(pointer: number, typeStringId: number): string;
+  /** An operation's name from its index (names.ts). */
+  stepName?(opIndex: number): string;
 }
 
 /** Turns a worker's raw record into a finding, through its kind's codec (finding-codecs.ts). */
@@ -125,6 +146,17 @@ export function decodeRawFinding(raw: RawFinding, names: WorldNames): Finding {
     case 'lock-not-held': {
       const lock = names.lock(decoded.fields.lock);
       const site = names.string(decoded.fields.site);
+      const nestFor = lockOrNull(decoded.fields.nestFor);
+      if (nestFor !== null) {
+        return {
+          ...base,
+          kind: 'lock-not-held',
+          locks: [lock.class, nestFor.class],
+          message: `thread ${raw.thread} takes ${nestFor.lock} at ${site} with nest lock ${lock.lock}, which it does not hold`,
+          key: `${lock.class}@${site}/nest`,
+          evidence: { lock, site, nestFor },
+        };
+      }
       return {
         ...base,
         kind: 'lock-not-held',
@@ -139,14 +171,44 @@ export function decodeRawFinding(raw: RawFinding, names: WorldNames): Finding {
       const lock = lockOrNull(f.lock);
       const spinlock = lockOrNull(f.spinlock);
       const site = names.string(f.site);
-      const what = lock === null ? `sleeping operation ${site}` : `mutex ${lock.lock} at ${site}`;
+      const what = lock === null ? `sleeping operation ${site}` : `sleeping lock ${lock.lock} at ${site}`;
+      const where = spinlock !== null ? `under spinlock ${spinlock.lock}` : f.irq !== 0 ? 'with interrupts off or in interrupt context' : 'under spinlock ?';
       return {
         ...base,
         kind: 'sleep-in-atomic',
         locks: [lock?.class, spinlock?.class].filter((c): c is string => c !== undefined),
-        message: `${what} under spinlock ${spinlock?.lock ?? '?'} on thread ${raw.thread}`,
+        message: `${what} ${where} on thread ${raw.thread}`,
         key: `${lock?.class ?? ''}@${site}/${spinlock?.class ?? ''}`,
-        evidence: { lock, site, spinlock },
+        evidence: { lock, site, spinlock, irq: f.irq },
+      };
+    }
+    case 'inconsistent-lock-state': {
+      const f = decoded.fields;
+      const lock = names.lock(f.lock);
+      const site = names.string(f.site);
+      const newUsage = kUsageNames[f.newBit] ?? `usage ${f.newBit}`;
+      const prevUsage = kUsageNames[f.prevBit] ?? `usage ${f.prevBit}`;
+      return {
+        ...base,
+        kind: 'inconsistent-lock-state',
+        locks: [lock.class],
+        message: `inconsistent {${prevUsage}} -> {${newUsage}} usage of ${lock.class}: taken at ${site} on thread ${raw.thread}`,
+        key: `${lock.class}:${prevUsage}->${newUsage}`,
+        evidence: { lock, site, newUsage, prevUsage, prevSite: names.string(f.prevSite), irq: f.irq },
+      };
+    }
+    case 'held-at-return': {
+      const f = decoded.fields;
+      const lock = names.lock(f.lock);
+      const site = names.string(f.site);
+      const op = f.op < 0 ? '' : (names.stepName?.(f.op) ?? `op#${f.op}`);
+      return {
+        ...base,
+        kind: 'held-at-return',
+        locks: [lock.class],
+        message: `${op || 'an operation'} returned on thread ${raw.thread} with ${lock.lock} still held (taken at ${site})`,
+        key: `${op}:${lock.class}@${site}`,
+        evidence: { lock, site, op, index: f.index, count: f.count },
       };
     }
     case 'refcount-underflow':
@@ -185,4 +247,28 @@ export function decodeRawFinding(raw: RawFinding, names: WorldNames): Finding {
       return { ...base, kind: 'invariant', locks: [], message: text, key: text, evidence: { text } };
     }
   }
+}
+
+/** Names an irq-lock-inversion needs: classes and strings. */
+export interface InversionNames {
+  className(classId: number): string;
+}
+
+/** The main thread's irq inversion (lockdep/irq-usage.ts) as a finding. */
+export function irqInversionToFinding(inv: IrqInversion, round: number, usageSite: (cls: number, bit: number) => string, thread: number, names: InversionNames): Finding {
+  const cls = (c: number): string => names.className(c);
+  const safe = { class: cls(inv.safe), usage: kUsageNames[inv.safeBit] ?? '?', site: usageSite(inv.safe, inv.safeBit) };
+  const unsafe = { class: cls(inv.unsafe), usage: kUsageNames[inv.unsafeBit] ?? '?', site: usageSite(inv.unsafe, inv.unsafeBit) };
+  const chain = [{ class: safe.class, site: inv.path[0]?.fromSite ?? '' }, ...inv.path.map((e) => ({ class: cls(e.to), site: e.toSite }))];
+  const dependency = { from: cls(inv.newest.from), to: cls(inv.newest.to), fromSite: inv.newest.fromSite, toSite: inv.newest.toSite };
+  const evidence: IrqInversionReport = { state: inv.state, closedBy: inv.closedBy, thread, safe, unsafe, chain, dependency };
+  return {
+    kind: 'irq-lock-inversion',
+    round,
+    thread,
+    locks: chain.map((c) => c.class),
+    message: `${inv.state}-safe ${safe.class} (${safe.usage} at ${safe.site}) depends on ${inv.state}-unsafe ${unsafe.class} (${unsafe.usage} at ${unsafe.site}): ${chain.map((c) => c.class).join(' -> ')}`,
+    key: `${inv.state}:${safe.class}->${unsafe.class}`,
+    evidence,
+  };
 }

@@ -15,6 +15,7 @@ import { locateError, syntaxErrorLocation } from './scenario-failure.js';
 
 export const kBuiltinScenarios: Record<string, string> = {
   'vfio-kvm': compiledUrl('src/scenarios/vfio-kvm/index.js').href,
+  'locking-selftest': compiledUrl('src/scenarios/locking-selftest/index.js').href,
 };
 
 /** Turns the user's `--scenario` value into a module URL, checking that the file exists. */

@@ -6,7 +6,8 @@
 import { ThreadStep, type SharedMemory } from '../layout.js';
 import type { EventNames } from '../lockdep/event-timeline.js';
 import type { ReportNames } from '../lockdep/reports.js';
-import { classNameOf, lockClassOf, lockNameOf } from '../primitives/lock-table.js';
+import { ClassKind } from '../layout.js';
+import { classKindOf, classNameOf, lockClassOf, lockNameOf } from '../primitives/lock-table.js';
 import { pointerSlot } from '../primitives/object-slots.js';
 import type { StringTable } from '../primitives/string-table.js';
 import type { WorldIds } from '../scenarios/world.js';
@@ -15,6 +16,8 @@ import type { WorldNames } from './findings.js';
 export interface Names extends WorldNames, ReportNames, EventNames {
   /** What a thread runs, from kThreadCurrentOp - 1: an op name, `idle`, `plan()`, `setup`... */
   stepName(opIndex: number): string;
+  completionName(completionId: number): string;
+  classIsCompletion(classId: number): boolean;
 }
 
 const kStepNames: Record<number, string> = {
@@ -29,6 +32,7 @@ export function createNames(memory: SharedMemory, strings: StringTable, ids: Wor
   const refNames = new Map([...ids.refcounts].map(([name, { id }]) => [id, name]));
   const slotNames = new Map([...ids.slots].map(([name, slot]) => [slot, name]));
   const wordNames = new Map([...ids.words].map(([name, index]) => [index, name]));
+  const completionNames = new Map([...ids.completions].map(([name, { id }]) => [id, name]));
   const stepName = (opIndex: number): string =>
     opIndex >= 0 ? (opNames[opIndex] ?? `op#${opIndex}`) : (kStepNames[opIndex + 1] ?? `step ${opIndex + 1}`);
   return {
@@ -48,5 +52,7 @@ export function createNames(memory: SharedMemory, strings: StringTable, ids: Wor
     lockClass: (lockId) => lockClassOf(memory, lockId),
     opName: stepName,
     stepName,
+    completionName: (id) => completionNames.get(id) ?? `completion#${id}`,
+    classIsCompletion: (classId) => classKindOf(memory, classId) === ClassKind.Completion,
   };
 }

@@ -3,7 +3,15 @@
  * distinct finding, lock statistics) and the JSON document.
  */
 import { formatLastEvents } from '../lockdep/event-timeline.js';
-import { formatBadUnlock, formatLockNotHeld, formatRecursiveLocking, formatSleepInAtomic } from '../lockdep/reports.js';
+import {
+  formatBadUnlock,
+  formatHeldAtReturn,
+  formatInconsistentLockState,
+  formatIrqLockInversion,
+  formatLockNotHeld,
+  formatRecursiveLocking,
+  formatSleepInAtomic,
+} from '../lockdep/reports.js';
 import type { Finding } from './findings.js';
 import type { StressRun } from './run-stress.js';
 import type { ExplorationStatus } from './messages.js';
@@ -113,6 +121,12 @@ export function formatKernelReport(finding: Finding): string {
       return formatLockNotHeld({ thread: finding.thread, ...finding.evidence });
     case 'sleep-in-atomic':
       return formatSleepInAtomic({ thread: finding.thread, ...finding.evidence });
+    case 'inconsistent-lock-state':
+      return formatInconsistentLockState({ thread: finding.thread, ...finding.evidence });
+    case 'irq-lock-inversion':
+      return formatIrqLockInversion(finding.evidence);
+    case 'held-at-return':
+      return formatHeldAtReturn({ thread: finding.thread, ...finding.evidence });
     case 'refcount-leak':
       return [
         `refcount leak: ${finding.evidence.refcount} = ${finding.evidence.count} after every fd was closed`,

@@ -22,15 +22,17 @@ import {
   wallClockMs,
 } from '../layout.js';
 import { droppedEdgeCount } from '../lockdep/edge-table.js';
+import type { IrqInversion } from '../lockdep/irq-usage.js';
 import { type LockOrderCycle, SharedLockOrderGraph } from '../lockdep/lock-order-graph.js';
 import { captureTimeline, loggedFindingTimeline } from '../lockdep/event-timeline.js';
 import { formatCircularDependency } from '../lockdep/reports.js';
 import { Barrier, defaultBarrierSpins } from '../primitives/barrier.js';
 import { FindingLog } from '../primitives/finding-log.js';
-import { LockTable, classSleeps, lockClassOf, readClassStats } from '../primitives/lock-table.js';
+import { LockTable, lockKindOf, readClassStats } from '../primitives/lock-table.js';
+import { lockKindByCode } from '../primitives/lock-kinds.js';
 import { StringTable } from '../primitives/string-table.js';
 import { type WorldIds, assignIds, defineWorld, resetRoundState } from '../scenarios/world.js';
-import { type Finding, decodeRawFinding } from './findings.js';
+import { type Finding, decodeRawFinding, irqInversionToFinding } from './findings.js';
 import type {
   ExplorationStatus,
   RoundChecks,
@@ -415,8 +417,22 @@ class VariantDriver {
       finding.timeline = loggedFindingTimeline(this.memory, this.names, raw.thread, raw.index, raw.round);
       this.collector.add(finding);
     }
-    if (withOrderGraph) for (const cycle of this.orderGraph.poll()) this.collector.add(cycleToFinding(cycle, this.names));
+    if (withOrderGraph) {
+      for (const cycle of this.orderGraph.poll()) this.collector.add(cycleToFinding(cycle, this.names));
+      for (const inv of this.orderGraph.irqInversions()) this.collector.add(this.inversionFinding(inv));
+    }
     this.forgetOldDecisions();
+  }
+
+  /** An irq lock inversion, its sites and thread read from the classes' usage records. */
+  private inversionFinding(inv: IrqInversion): Finding {
+    const usage = (c: number) => this.orderGraph.usage(c);
+    const site = (c: number, bit: number): string => {
+      const id = usage(c).site(bit);
+      return id < 0 ? '' : this.strings.lookup(id);
+    };
+    const last = inv.closedBy === 'dependency' ? inv.newest.thread : usage(inv.closedBy === 'safe' ? inv.safe : inv.unsafe).thread(inv.closedBy === 'safe' ? inv.safeBit : inv.unsafeBit);
+    return irqInversionToFinding(inv, inv.newest.round, site, last, this.names);
   }
 
   /**
@@ -467,7 +483,7 @@ class VariantDriver {
       ops: plan.reduce((n, ops) => n + ops.length, 0),
       preemptions: preemptionsOf(steps),
       steps: actionsOf(steps, {
-        lock: (id) => ({ ...this.names.lock(id), spins: !classSleeps(this.memory, lockClassOf(this.memory, id)) }),
+        lock: (id) => ({ ...this.names.lock(id), kind: lockKindByCode(lockKindOf(this.memory, id))?.name ?? 'lock' }),
         refcount: (id) => this.names.refcount(id),
         word: (id) => words.get(id) ?? `word#${id}`,
         slot: (id) => slots.get(id) ?? `slot#${id}`,
@@ -556,7 +572,11 @@ function cycleToFinding(cycle: LockOrderCycle, names: Names): Finding {
     round: closing.round,
     thread: closing.thread,
     locks: classes,
-    message: `possible circular locking dependency: ${[...classes, classes[0]].join(' -> ')} (closed by thread ${closing.thread} taking ${className(closing.to)} at ${closing.toSite} while holding ${className(closing.from)})`,
+    message: `possible circular locking dependency: ${[...classes, classes[0]].join(' -> ')} (${
+      names.classIsCompletion(closing.from)
+        ? `closed by thread ${closing.thread} completing ${className(closing.from)} at ${closing.fromSite} after taking ${className(closing.to)} at ${closing.toSite}`
+        : `closed by thread ${closing.thread} ${names.classIsCompletion(closing.to) ? 'waiting for' : 'taking'} ${className(closing.to)} at ${closing.toSite} while holding ${className(closing.from)}`
+    })`,
     key: canonicalCycleKey(classes),
     report: formatCircularDependency(cycle, names),
     evidence: {

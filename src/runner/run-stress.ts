@@ -16,6 +16,7 @@ import type { FindingKind } from '../finding-kinds.js';
 import { roundTimeoutMs, runVariant } from './round-driver.js';
 import type { VariantVerdict } from './verdict.js';
 import type { OpTimes } from './op-timing.js';
+import { lockCapacitiesFor } from '../scenarios/world.js';
 
 export { canonicalCycleKey } from './round-driver.js';
 
@@ -96,14 +97,17 @@ export function capacitiesFor(scenario: ScenarioDescription, threads: number): C
   if (classes > kMaxLockClassesLimit) {
     throw new LimitError(`scenario ${scenario.name} declares ${classes} lock classes; the limit is ${kMaxLockClassesLimit} (lockdep's MAX_LOCKDEP_KEYS)`);
   }
+  // Locks, completions, and classes with room for the subclasses lockNested defines (world.ts).
+  const lockdep = lockCapacitiesFor(objects);
   return {
     ...kDefaultCapacities,
     threads: threads + 1,
-    classes: Math.max(1, classes),
+    classes: lockdep.classes,
+    completions: lockdep.completions,
     // Room for many edges per class (open addressing wants a half-empty table), and for the names.
     edges: Math.min(kMaxEdgesLimit, Math.max(kDefaultCapacities.edges, classes * 32)),
     strings: Math.max(kDefaultCapacities.strings, 2 * classes + 1024),
-    locks: Math.max(1, Object.keys(objects.locks ?? {}).length),
+    locks: lockdep.locks,
     refcounts: Math.max(1, Object.keys(objects.refcounts ?? {}).length),
     objects: Math.max(1, slots),
     words: Math.max(1, objects.words?.length ?? 0),

@@ -95,6 +95,7 @@ export class Watchdog {
 
 export function toBlockedThread(state: ThreadWaitState, nowUs: number, names: Names): BlockedThread {
   const waiting = state.waitingFor;
+  const completion = waiting?.kind === 'completion';
   return {
     thread: state.thread,
     op: state.op === -1 ? '' : names.stepName(state.op),
@@ -104,10 +105,13 @@ export function toBlockedThread(state: ThreadWaitState, nowUs: number, names: Na
       waiting === null
         ? null
         : {
-            ...names.lock(waiting.lockId),
+            ...(completion ? { lock: names.completionName(waiting.lockId), class: names.completionName(waiting.lockId) } : names.lock(waiting.lockId)),
             site: waiting.site,
             waitedMs: (nowUs - waiting.sinceUs) / 1000,
             ownerThread: waiting.owner,
+            ...(completion ? { kind: 'completion' as const } : {}),
+            ...(waiting.read === true ? { read: true } : {}),
+            ...((waiting.owners?.length ?? 0) > 1 || completion ? { ownerThreads: waiting.owners ?? [] } : {}),
           },
   };
 }
@@ -122,12 +126,18 @@ export function alarmToFinding(alarm: WatchdogAlarm, round: number, names: Names
   if (alarm.kind === 'deadlock') {
     const cycle = alarm.cycle.threads.map((s) => toBlockedThread(s, alarm.nowUs, names));
     const inCycle = new Set(cycle.map((t) => t.thread));
+    // The locks a completion's waiter holds are what its completers are stuck on: name them too.
+    const held = cycle.some((t) => t.waitingFor?.kind === 'completion') ? cycle.flatMap((t) => t.held.map((h) => h.class)) : [];
     const others = alarm.states
       .filter((s) => !inCycle.has(s.thread) && involved(s))
       .map((s) => toBlockedThread(s, alarm.nowUs, names));
-    const locks = cycle.map((t) => t.waitingFor?.class ?? '?');
+    const locks = [...new Set([...cycle.map((t) => t.waitingFor?.class ?? '?'), ...held])];
     const text = cycle
-      .map((t) => `thread ${t.thread} (${t.op || 'idle'}) waits for ${t.waitingFor?.lock} held by thread ${t.waitingFor?.ownerThread}`)
+      .map((t) =>
+        t.waitingFor?.kind === 'completion'
+          ? `thread ${t.thread} (${t.op || 'idle'}) waits for completion ${t.waitingFor.lock}, which only ${completers(t.waitingFor.ownerThreads ?? [])} could complete`
+          : `thread ${t.thread} (${t.op || 'idle'}) waits for ${t.waitingFor?.lock}${t.waitingFor?.read === true ? ' (read)' : ''} held by thread ${t.waitingFor?.ownerThread}`,
+      )
       .join('; ');
     return {
       kind: 'deadlock',
@@ -149,12 +159,20 @@ export function alarmToFinding(alarm: WatchdogAlarm, round: number, names: Names
     thread: -1,
     locks: [...new Set(waiters.map((t) => t.waitingFor?.class ?? '?'))],
     message: `stuck: ${waiters
-      .map((t) => `thread ${t.thread} (${t.op || 'idle'}) waited ${t.waitingFor?.waitedMs.toFixed(0)} ms for ${t.waitingFor?.lock} held by ${t.waitingFor?.ownerThread === -1 ? 'nobody' : `thread ${t.waitingFor?.ownerThread}`}`)
+      .map((t) =>
+        t.waitingFor?.kind === 'completion'
+          ? `thread ${t.thread} (${t.op || 'idle'}) waited ${t.waitingFor.waitedMs.toFixed(0)} ms for completion ${t.waitingFor.lock}`
+          : `thread ${t.thread} (${t.op || 'idle'}) waited ${t.waitingFor?.waitedMs.toFixed(0)} ms for ${t.waitingFor?.lock} held by ${t.waitingFor?.ownerThread === -1 ? 'nobody' : `thread ${t.waitingFor?.ownerThread}`}`,
+      )
       .join('; ')}`,
     key: waiters.map((t) => `${t.op}:${t.waitingFor?.class}`).sort().join(','),
     report,
     evidence: { blocked },
   };
+}
+
+function completers(threads: readonly number[]): string {
+  return threads.length === 1 ? `thread ${threads[0]}` : `threads ${threads.join(', ')}`;
 }
 
 /** A thread that runs scenario code without reaching any scheduling point. */

@@ -17,10 +17,32 @@ export type { LockKindName } from '../primitives/lock-kinds.js';
 import type { LockKindName } from '../primitives/lock-kinds.js';
 
 export interface LockDeclaration {
-  /** The lock class lockdep reasons about, e.g. `group_lock`. Several instances may share one. */
+  /**
+   * The lock class lockdep reasons about, e.g. `group_lock`. Several instances may share one (the
+   * kernel's one class per init site): taking two of them nested is `recursive-lock` unless the
+   * second is taken with `lockNested` or `lockNestLock`.
+   */
   class: string;
-  /** Default `mutex`. */
+  /** Default `mutex`. `rwsem` and `rwlock` have a read side (`readLock` ...). */
   kind?: LockKindName;
+  /**
+   * lockdep_set_class_and_name(lock, key, class): a class of this lock's own. Locks with the same
+   * `class` and different keys are different classes (reports print the second as `class#2`, as
+   * lockdep's name_version does); without a key, every lock of one `class` shares it.
+   */
+  key?: string;
+  /**
+   * `rwlock` only: a queued rwlock (CONFIG_QUEUED_RWLOCKS, x86's rwlock_t). Readers outside
+   * interrupt context then wait behind a waiting writer, and lockdep treats their read_lock as a
+   * non-recursive reader. Default false: readers never wait for writers that merely wait, and
+   * read_lock is a recursive reader (the kernel's read_lock semantics for lockdep).
+   */
+  queued?: boolean;
+}
+
+/** A `struct completion`. Its class (a node of the lock-order graph) is `class`, default its name. */
+export interface CompletionDeclaration {
+  class?: string;
 }
 
 export interface RefcountDeclaration {
@@ -39,16 +61,109 @@ export interface SharedObjects {
   words?: readonly string[];
   /** Named object slots for pointers with use-after-free detection (`ctx.objects`). */
   slots?: readonly string[];
+  /** Completions (`ctx.completions`): wait_for_completion / complete. Not completed at each round start. */
+  completions?: Record<string, CompletionDeclaration>;
 }
 
-/** A lock as scenario code sees it. `site` names the code location, as in a lockdep report. */
+/**
+ * A lock as scenario code sees it. `site` names the code location, as in a lockdep report. The
+ * plain methods take the exclusive side: mutex_lock, spin_lock, down_write, write_lock.
+ *
+ * Misuse that the kernel would not compile or that makes no sense is a mistake in scenario code
+ * (a ScenarioError naming it): the read side of a mutex, `lockIrq` on a sleeping lock, a subclass
+ * outside 0..7, a nest lock that is not a lock of this scenario.
+ */
 export interface Lock {
   lock(site: string): void;
   unlock(site: string): void;
   tryLock(site: string): boolean;
-  /** lockdep_assert_held. */
+  /** lockdep_assert_held (either side of a reader-writer lock). */
   assertHeld(site: string): void;
+
+  /**
+   * mutex_lock_nested(lock, subclass) (also spin_lock_nested, down_write_nested): lockdep uses
+   * subclass `subclass` (1..7, lockdep's SINGLE_DEPTH_NESTING is 1) of the lock's class, a class
+   * of its own named `class/subclass`, so a second lock of one class can be taken nested.
+   */
+  lockNested(site: string, subclass: number): void;
+  /**
+   * mutex_lock_nest_lock(lock, nest) (also spin_lock_nest_lock, down_write_nest_lock): `nest`,
+   * which must be held, serializes every nested acquisition of this lock's class, so taking any
+   * number of its locks in any order is not a recursive-lock (and adds no order edge between them).
+   * Not holding `nest` is `lock-not-held` ("Nested lock was not taken").
+   */
+  lockNestLock(site: string, nest: Lock): void;
+
+  /** spin_lock_irq: local_irq_disable, then lock. Spinning kinds only (spinlock, rwlock's write side). */
+  lockIrq(site: string): void;
+  /** spin_unlock_irq: unlock, then local_irq_enable. */
+  unlockIrq(site: string): void;
+  /** spin_lock_irqsave: returns the flags for unlockIrqrestore. */
+  lockIrqsave(site: string): number;
+  /** spin_unlock_irqrestore. */
+  unlockIrqrestore(site: string, flags: number): void;
+  /** spin_lock_bh: local_bh_disable, then lock. */
+  lockBh(site: string): void;
+  /** spin_unlock_bh. */
+  unlockBh(site: string): void;
+
+  /** down_read / read_lock (rwsem and rwlock only). */
+  readLock(site: string): void;
+  /** up_read / read_unlock. */
+  readUnlock(site: string): void;
+  /** down_read_trylock / read_trylock. */
+  readTryLock(site: string): boolean;
+  /** down_read_nested(lock, subclass). */
+  readLockNested(site: string, subclass: number): void;
+  /** read_lock_irq / read_unlock_irq (rwlock only). */
+  readLockIrq(site: string): void;
+  readUnlockIrq(site: string): void;
+  /** read_lock_irqsave / read_unlock_irqrestore (rwlock only). */
+  readLockIrqsave(site: string): number;
+  readUnlockIrqrestore(site: string, flags: number): void;
+  /** read_lock_bh / read_unlock_bh (rwlock only). */
+  readLockBh(site: string): void;
+  readUnlockBh(site: string): void;
 }
+
+/**
+ * A `struct completion` as scenario code sees it. Its waits are bounded like every wait in
+ * lockstress, publish the waiter in the wait-for graph, and teach the lock-order graph the
+ * dependencies of README "Completions".
+ */
+export interface Completion {
+  /** wait_for_completion: sleeps until completed, then consumes one completion. */
+  waitForCompletion(site: string): void;
+  /** try_wait_for_completion: consumes one if there is one, never sleeps. */
+  tryWaitForCompletion(site: string): boolean;
+  /** complete: one waiter (now or later) may go. */
+  complete(site: string): void;
+  /** complete_all: every waiter, now and until reinit, goes. */
+  completeAll(site: string): void;
+  /** completion_done. */
+  completionDone(): boolean;
+  /** reinit_completion (with nobody waiting). */
+  reinit(): void;
+}
+
+/** The simulated CPU interrupt state of the thread (see primitives/irq-state.ts). */
+export interface Irq {
+  /** local_irq_disable. */
+  disable(): void;
+  /** local_irq_enable. */
+  enable(site?: string): void;
+  /** local_irq_save: disables and returns the flags for `restore`. */
+  save(): number;
+  /** local_irq_restore. */
+  restore(flags: number, site?: string): void;
+  /** local_bh_disable. */
+  bhDisable(): void;
+  /** local_bh_enable. */
+  bhEnable(site?: string): void;
+}
+
+/** Where `ctx.inIrq` runs its function: a hardirq handler or a softirq (bottom half). */
+export type IrqContext = 'hardirq' | 'softirq';
 
 /** A refcount_t as scenario code sees it. `holder` says who owns the reference (for leak reports). */
 export interface Ref {
@@ -101,6 +216,16 @@ export interface OpContext {
   readonly refs: Readonly<Record<string, Ref>>;
   readonly words: Readonly<Record<string, SharedWord>>;
   readonly objects: Objects;
+  readonly completions: Readonly<Record<string, Completion>>;
+  /** This thread's interrupt state: local_irq_disable / local_bh_disable and friends. */
+  readonly irq: Irq;
+  /**
+   * Runs `fn` as an interrupt handler of this thread's CPU: `hardirq` (HARDIRQ_ENTER: interrupts
+   * off, in hardirq context) or `softirq` (SOFTIRQ_ENTER: softirqs off, in softirq context). Locks
+   * taken inside are IN-HARDIRQ / IN-SOFTIRQ users for lockdep. A hardirq cannot arrive with
+   * interrupts disabled, nor a softirq with softirqs disabled or inside a hardirq: a ScenarioError.
+   */
+  inIrq(context: IrqContext, fn: () => void): void;
   /** Marks an operation that may sleep (`kvm_destroy_vm`): `sleep-in-atomic` under a spinlock. */
   mightSleep(site: string): void;
   /** Reports a broken invariant seen while running (`invariant` finding). */

@@ -5,7 +5,13 @@
  */
 import {
   type SharedMemory,
-  LockKind,
+  ClassKind,
+  LockFlag,
+  completionBase,
+  kCompletionClass,
+  kCompletionDone,
+  kCompletionName,
+  kCompletionSleepers,
   kHeaderWordWaiters,
   objectBase,
   kObjState,
@@ -18,14 +24,18 @@ import {
   kSchedTurn,
   overlapIndex,
   schedThreadBase,
+  kMaxLockClassesLimit,
   wallClockMs,
   wordIndex,
 } from '../layout.js';
-import { ScenarioError } from '../errors.js';
+import { LimitError, ScenarioError } from '../errors.js';
 import { kWaitSliceMs } from '../primitives/bounded-wait.js';
 import { EventKind, type EventRing } from '../primitives/event-ring.js';
+import { Completion as CompletionPrimitive } from '../primitives/completion.js';
 import { FindingLog } from '../primitives/finding-log.js';
-import { lockKindByName } from '../primitives/lock-kinds.js';
+import { IrqState } from '../primitives/irq-state.js';
+import { type KindLock, lockKindByName } from '../primitives/lock-kinds.js';
+import { Acquire, subclassBits } from '../primitives/tracked-lock.js';
 import { LockTable } from '../primitives/lock-table.js';
 import { ObjectSlots, pointerSlot } from '../primitives/object-slots.js';
 import { Refcount } from '../primitives/refcount.js';
@@ -35,6 +45,9 @@ import { LockTracker } from '../lockdep/lock-tracker.js';
 import { OsSchedule } from '../schedule/os-schedule.js';
 import { resetSharedLockOrderGraph } from '../lockdep/edge-table.js';
 import type {
+  Completion,
+  Irq,
+  IrqContext,
   Lock,
   LockKindName,
   Objects,
@@ -49,17 +62,27 @@ import type {
 
 /** Ids of every named object, in declaration order. */
 export interface WorldIds {
-  locks: Map<string, { id: number; kind: LockKindName; className: string }>;
+  locks: Map<string, { id: number; kind: LockKindName; className: string; key?: string; queued: boolean }>;
   refcounts: Map<string, { id: number; mustEndAtZero: boolean }>;
   words: Map<string, number>;
   slots: Map<string, number>;
+  completions: Map<string, { id: number; className: string }>;
 }
 
 /** Ids follow declaration order, so every thread (and the main thread, from a description) agrees. */
 export function assignIds(scenario: { objects: SharedObjects }): WorldIds {
-  const ids: WorldIds = { locks: new Map(), refcounts: new Map(), words: new Map(), slots: new Map() };
+  const ids: WorldIds = { locks: new Map(), refcounts: new Map(), words: new Map(), slots: new Map(), completions: new Map() };
   for (const [name, decl] of Object.entries(scenario.objects.locks ?? {})) {
-    ids.locks.set(name, { id: ids.locks.size, kind: decl.kind ?? 'mutex', className: decl.class });
+    ids.locks.set(name, {
+      id: ids.locks.size,
+      kind: decl.kind ?? 'mutex',
+      className: decl.class,
+      ...(decl.key === undefined ? {} : { key: decl.key }),
+      queued: decl.queued === true,
+    });
+  }
+  for (const [name, decl] of Object.entries(scenario.objects.completions ?? {})) {
+    ids.completions.set(name, { id: ids.completions.size, className: decl.class ?? name });
   }
   for (const [name, decl] of Object.entries(scenario.objects.refcounts ?? {})) {
     ids.refcounts.set(name, { id: ids.refcounts.size, mustEndAtZero: decl.mustEndAtZero ?? true });
@@ -69,14 +92,43 @@ export function assignIds(scenario: { objects: SharedObjects }): WorldIds {
   return ids;
 }
 
-/** Writes the lock and class records. Main thread, once per memory, before any worker attaches. */
+/**
+ * The lock-related capacities a scenario's declarations need: locks, completions, and lock classes
+ * with room for the subclass classes `lockNested` defines as it runs (up to 7 per class).
+ */
+export function lockCapacitiesFor(objects: SharedObjects): { locks: number; classes: number; completions: number } {
+  const locks = Object.values(objects.locks ?? {});
+  const completions = Object.keys(objects.completions ?? {}).length;
+  const declared = new Set(locks.map((l) => (l.key === undefined ? l.class : `${l.class}\u0000${l.key}`))).size + completions;
+  return {
+    locks: Math.max(1, locks.length),
+    classes: Math.min(kMaxLockClassesLimit, Math.max(1, declared * 2 + 16)),
+    completions: Math.max(1, completions),
+  };
+}
+
+/** Writes the lock, class and completion records. Main thread, once per memory, before any worker attaches. */
 export function defineWorld(memory: SharedMemory, strings: StringTable, ids: WorldIds): void {
   const table = new LockTable(memory, strings);
   for (const [name, lock] of ids.locks) {
     const kind = lockKindByName(lock.kind);
     if (kind === undefined) throw new ScenarioError(`lock ${name}: unknown kind ${JSON.stringify(lock.kind)}`);
-    const id = table.defineLock(kind.code, lock.className, name);
+    if (lock.queued && !kind.queueable) throw new ScenarioError(`lock ${name}: queued is for kind 'rwlock', not '${lock.kind}'`);
+    const id = table.defineLock(kind.code, lock.className, name, {
+      ...(lock.key === undefined ? {} : { key: lock.key }),
+      flags: lock.queued ? LockFlag.Queued : 0,
+    });
     if (id !== lock.id) throw new Error(`lock ${name} got id ${id}, expected ${lock.id}`);
+  }
+  const { i32, layout } = memory;
+  for (const [name, completion] of ids.completions) {
+    if (completion.id >= layout.capacities.completions) {
+      throw new LimitError(`more than ${layout.capacities.completions} completions; cannot define ${name}`);
+    }
+    // A completion's class never merges with a lock class of the same name (its own key).
+    const cls = table.defineClass(completion.className, true, '\u0000completion', ClassKind.Completion);
+    Atomics.store(i32, completionBase(layout, completion.id) + kCompletionClass, cls);
+    Atomics.store(i32, completionBase(layout, completion.id) + kCompletionName, strings.intern(name));
   }
   resetLockOrderGraph(memory);
 }
@@ -102,6 +154,10 @@ export function resetRoundState(memory: SharedMemory, strings: StringTable, ids:
   Atomics.store(memory.i32, memory.layout.header + kHeaderWordWaiters, 0);
   for (const { id } of ids.refcounts.values()) new Refcount(memory, id, 0, log, strings).reset(0);
   for (const slot of ids.slots.values()) Atomics.store(memory.i32, objectBase(memory.layout, slot) + kObjState, 0);
+  for (const { id } of ids.completions.values()) {
+    Atomics.store(memory.i32, completionBase(memory.layout, id) + kCompletionDone, 0);
+    Atomics.store(memory.i32, completionBase(memory.layout, id) + kCompletionSleepers, 0);
+  }
   for (const thread of threads) new LockTracker(memory, strings, log, thread).reset();
   resetScheduleRegion(memory, threads);
 }
@@ -159,33 +215,73 @@ export function createThreadWorld(
 ): ThreadWorld {
   const { thread, variant } = options;
   const log = new FindingLog(memory);
-  const tracker = options.tracking ? new LockTracker(memory, strings, log, thread) : null;
+  const tracker = options.tracking ? new LockTracker(memory, strings, log, thread, { completions: ids.completions.size > 0 }) : null;
   const events = tracker?.events ?? null;
+  const irqState = new IrqState(memory, thread, tracker);
   const schedule =
     options.schedule ?? (options.tracking || options.jitter ? new OsSchedule(memory, thread, options.seed, options.jitter) : kFreeRunning);
   let round = 0;
 
   const locks: Record<string, Lock> = {};
+  const lockIds = new WeakMap<Lock, number>();
   for (const [name, decl] of ids.locks) {
     const kind = lockKindByName(decl.kind);
     if (kind === undefined) throw new ScenarioError(`lock ${name}: unknown kind ${JSON.stringify(decl.kind)}`);
-    const inner = kind.create(memory, decl.id, thread, tracker, schedule);
-    locks[name] = {
-      lock: (site) => {
-        schedule.point(SchedulePoint.Lock, decl.id, site);
-        inner.lock(site);
+    const lock = wrapLock(name, decl.kind, kind.sleeps, decl.id, kind.create(memory, decl.id, thread, tracker, schedule), schedule, irqState, (nest, what) => {
+      const id = lockIds.get(nest);
+      if (id === undefined) throw new ScenarioError(`ctx.locks[${JSON.stringify(name)}].${what}: the nest lock is not a lock of scenario ${scenario.name} (pass ctx.locks[...])`);
+      return id;
+    });
+    lockIds.set(lock, decl.id);
+    locks[name] = lock;
+  }
+
+  const completions: Record<string, Completion> = {};
+  for (const [name, { id }] of ids.completions) {
+    const inner = new CompletionPrimitive(memory, id, thread, tracker, schedule);
+    completions[name] = {
+      waitForCompletion: (site) => {
+        schedule.point(SchedulePoint.Completion, id, site);
+        inner.wait(site);
       },
-      unlock: (site) => {
-        schedule.point(SchedulePoint.Unlock, decl.id, site);
-        inner.unlock(site);
+      tryWaitForCompletion: (site) => {
+        schedule.point(SchedulePoint.Completion, id, site);
+        return inner.tryWait();
       },
-      tryLock: (site) => {
-        schedule.point(SchedulePoint.TryLock, decl.id, site);
-        return inner.tryLock(site);
+      complete: (site) => {
+        schedule.point(SchedulePoint.Completion, id, site);
+        inner.complete(site);
       },
-      assertHeld: (site) => inner.assertHeld(site),
+      completeAll: (site) => {
+        schedule.point(SchedulePoint.Completion, id, site);
+        inner.completeAll(site);
+      },
+      completionDone: () => inner.done(),
+      reinit: () => inner.reinit(),
     };
   }
+
+  const irq: Irq = {
+    disable: () => irqState.disable(),
+    enable: (site) => irqState.enable(site),
+    save: () => irqState.save(),
+    restore: (flags, site) => irqState.restore(flags, site),
+    bhDisable: () => irqState.bhDisable(),
+    bhEnable: (site) => irqState.bhEnable(site),
+  };
+  const inIrq = (context: IrqContext, fn: () => void): void => {
+    if (context === 'hardirq') {
+      const flags = irqState.enterHardirq();
+      fn();
+      irqState.exitHardirq(flags);
+    } else if (context === 'softirq') {
+      irqState.enterSoftirq();
+      fn();
+      irqState.exitSoftirq();
+    } else {
+      throw new ScenarioError(`ctx.inIrq(${JSON.stringify(context)}): the context is 'hardirq' or 'softirq'`);
+    }
+  };
 
   const refs: Record<string, Ref> = {};
   for (const [name, { id }] of ids.refcounts) {
@@ -301,6 +397,9 @@ export function createThreadWorld(
     refs: guardNames(scenario, 'refcount', 'ctx.refs', refs),
     words: guardNames(scenario, 'word', 'ctx.words', words),
     objects,
+    completions: guardNames(scenario, 'completion', 'ctx.completions', completions),
+    irq,
+    inIrq,
     mightSleep: (site) => tracker?.mightSleep(site),
     invariant: (message) => log.log('invariant', thread, { message: strings.intern(message) }),
     jitter: () => schedule.jitter(),
@@ -318,6 +417,145 @@ export function createThreadWorld(
     },
     operation: (name) => table[name],
     schedule,
+  };
+}
+
+/**
+ * One lock as scenario code sees it: the primitive (with tracking) behind the schedule seam, its
+ * read side and its irq flavours composed as the kernel composes them (spin_lock_irqsave is
+ * local_irq_save then spin_lock; spin_unlock_irqrestore is spin_unlock then local_irq_restore).
+ */
+function wrapLock(
+  name: string,
+  kindName: string,
+  sleeps: boolean,
+  id: number,
+  inner: KindLock,
+  schedule: SchedulePolicy,
+  irq: IrqState,
+  nestId: (nest: Lock, what: string) => number,
+): Lock {
+  const where = `ctx.locks[${JSON.stringify(name)}]`;
+  const read = (what: string) => {
+    if (inner.read === null) throw new ScenarioError(`${where}.${what}: ${name} is a ${kindName}, which has no read side (declare kind: 'rwsem' or 'rwlock')`);
+    return inner.read;
+  };
+  const spinning = (what: string): void => {
+    if (sleeps) throw new ScenarioError(`${where}.${what}: ${name} is a ${kindName}, a sleeping lock, which cannot be taken with interrupts or softirqs off`);
+  };
+  const subclass = (what: string, n: number): number => {
+    if (!Number.isInteger(n) || n < 0 || n > 7) throw new ScenarioError(`${where}.${what}: subclass ${String(n)} is outside 0..7 (lockdep's MAX_LOCKDEP_SUBCLASSES)`);
+    return subclassBits(n);
+  };
+  const lock = (site: string): void => {
+    schedule.point(SchedulePoint.Lock, id, site);
+    inner.lock(site);
+  };
+  const unlock = (site: string): void => {
+    schedule.point(SchedulePoint.Unlock, id, site);
+    inner.unlock(site);
+  };
+  const readLock = (site: string, how = 0): void => {
+    const side = read('readLock');
+    schedule.point(SchedulePoint.Lock, id, site);
+    side.lock(site, how | Acquire.Read, -1);
+  };
+  const readUnlock = (site: string): void => {
+    const side = read('readUnlock');
+    schedule.point(SchedulePoint.Unlock, id, site);
+    side.unlock(site);
+  };
+  return {
+    lock,
+    unlock,
+    tryLock: (site) => {
+      schedule.point(SchedulePoint.TryLock, id, site);
+      return inner.tryLock(site);
+    },
+    assertHeld: (site) => inner.assertHeld(site),
+    lockNested: (site, n) => {
+      const how = subclass('lockNested', n);
+      schedule.point(SchedulePoint.Lock, id, site);
+      inner.lockAs(site, how, -1);
+    },
+    lockNestLock: (site, nest) => {
+      const nestLock = nestId(nest, 'lockNestLock');
+      schedule.point(SchedulePoint.Lock, id, site);
+      inner.lockAs(site, 0, nestLock);
+    },
+    lockIrq: (site) => {
+      spinning('lockIrq');
+      irq.disable();
+      lock(site);
+    },
+    unlockIrq: (site) => {
+      spinning('unlockIrq');
+      unlock(site);
+      irq.enable(site);
+    },
+    lockIrqsave: (site) => {
+      spinning('lockIrqsave');
+      const flags = irq.save();
+      lock(site);
+      return flags;
+    },
+    unlockIrqrestore: (site, flags) => {
+      spinning('unlockIrqrestore');
+      unlock(site);
+      irq.restore(flags, site);
+    },
+    lockBh: (site) => {
+      spinning('lockBh');
+      irq.bhDisable();
+      lock(site);
+    },
+    unlockBh: (site) => {
+      spinning('unlockBh');
+      unlock(site);
+      irq.bhEnable(site);
+    },
+    readLock: (site) => readLock(site),
+    readUnlock,
+    readTryLock: (site) => {
+      const side = read('readTryLock');
+      schedule.point(SchedulePoint.TryLock, id, site);
+      return side.tryLock(site);
+    },
+    readLockNested: (site, n) => readLock(site, subclass('readLockNested', n)),
+    readLockIrq: (site) => {
+      spinning('readLockIrq');
+      read('readLockIrq');
+      irq.disable();
+      readLock(site);
+    },
+    readUnlockIrq: (site) => {
+      spinning('readUnlockIrq');
+      readUnlock(site);
+      irq.enable(site);
+    },
+    readLockIrqsave: (site) => {
+      spinning('readLockIrqsave');
+      read('readLockIrqsave');
+      const flags = irq.save();
+      readLock(site);
+      return flags;
+    },
+    readUnlockIrqrestore: (site, flags) => {
+      spinning('readUnlockIrqrestore');
+      readUnlock(site);
+      irq.restore(flags, site);
+    },
+    readLockBh: (site) => {
+      spinning('readLockBh');
+      read('readLockBh');
+      irq.bhDisable();
+      readLock(site);
+    },
+    readUnlockBh: (site) => {
+      spinning('readUnlockBh');
+      readUnlock(site);
+      irq.bhEnable(site);
+    },
   };
 }
 

@@ -32,7 +32,7 @@ export interface Reproducer {
 
 /** Names the reproducer needs: of locks (instance, class, and whether it spins), refcounts, words, slots, sites, ops. */
 export interface ReproducerNames {
-  lock(id: number): { lock: string; class: string; spins: boolean };
+  lock(id: number): { lock: string; class: string; kind: string };
   refcount(id: number): string;
   word(id: number): string;
   slot(id: number): string;
@@ -72,9 +72,10 @@ function describe(step: Step, names: ReproducerNames): ReproducerStep | null {
     case SchedulePoint.TryLock:
     case SchedulePoint.Unlock: {
       const lock = names.lock(step.object);
-      const verb = lock.spins ? 'spin' : 'mutex';
       const what = step.point === SchedulePoint.Lock ? 'lock' : step.point === SchedulePoint.TryLock ? 'trylock' : 'unlock';
-      return { ...base, action: `${verb}_${what}(${lock.lock})`, lock: lock.class };
+      // The kernel's verbs where one kind has one; an rwsem or rwlock point does not say read or write.
+      const verb = lock.kind === 'mutex' ? 'mutex_' : lock.kind.endsWith('spinlock') ? 'spin_' : `${lock.kind} `;
+      return { ...base, action: `${verb}${what}(${lock.lock})`, lock: lock.class };
     }
     case SchedulePoint.Refcount:
       return { ...base, action: `refcount(${names.refcount(step.object)})`, lock: '' };

@@ -17,4 +17,6 @@ export const kKindCode = {
   'futex-mutex': LockKind.Mutex,
   spinlock: LockKind.SpinLock,
   'ticket-spinlock': LockKind.TicketSpinLock,
+  rwsem: LockKind.RwSemaphore,
+  rwlock: LockKind.RwLock,
 } as const;

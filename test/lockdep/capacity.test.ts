@@ -12,6 +12,7 @@ import {
   type Capacities,
   LockKind,
   SharedMemory,
+  kClassWords,
   kDefaultCapacities,
   kMaxEdgeGate,
   kMaxHeldLocks,
@@ -164,7 +165,7 @@ describe('lockdep past 32 lock classes', () => {
     // The regions after the edge table (refcounts, slots, words, findings) are untouched, and the
     // lock records before it still read back.
     expect(Array.from(w.memory.i32.subarray(after, after + 4096))).toEqual(before);
-    expect(locks.map((l) => w.strings.lookup(w.memory.i32[w.memory.layout.classes + w.classOf(l) * 8] ?? 0))).toEqual(
+    expect(locks.map((l) => w.strings.lookup(w.memory.i32[w.memory.layout.classes + w.classOf(l) * kClassWords] ?? 0))).toEqual(
       locks.map((_, i) => `L${i}`),
     );
     // Another thread that meets a dropped edge counts it once more.

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { findingKindCode } from '../../src/finding-kinds.js';
 import type { FindingTimeline, TimelineEvent } from '../../src/event-types.js';
 import { type EventNames, estimateTimes, formatLastEvents, kUntimedStepUs, nameEvents } from '../../src/lockdep/event-timeline.js';
 import { EventKind } from '../../src/primitives/event-ring.js';
@@ -50,7 +51,7 @@ describe('nameEvents', () => {
       { seq: 2, kind: EventKind.RefPut, id: 1, site: 6, round: 3, timeUs: 77, value: 0 },
       { seq: 3, kind: EventKind.WaitBegin, id: 4, site: 0, round: 3, timeUs: 80, value: 1 },
       { seq: 4, kind: EventKind.OpEnd, id: 0, site: 0, round: 3, timeUs: 90, value: 0 },
-      { seq: 5, kind: EventKind.Finding, id: 9, site: 0, round: 3, timeUs: -1, value: 12 },
+      { seq: 5, kind: EventKind.Finding, id: findingKindCode('inc-on-zero'), site: 0, round: 3, timeUs: -1, value: 12 },
     ];
     expect(nameEvents(raw, names).map((e) => [e.kind, e.target, e.class, e.site, e.timeUs])).toEqual([
       ['acquire', 'lock#2', 'class2', 'site5', null],

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LockTracker } from '../../src/lockdep/lock-tracker.js';
 import { SharedLockOrderGraph, resetSharedLockOrderGraph } from '../../src/lockdep/lock-order-graph.js';
-import { LockKind, SharedMemory } from '../../src/layout.js';
+import { DepBit, LockKind, SharedMemory } from '../../src/layout.js';
 import { FindingLog, type RawFinding } from '../../src/primitives/finding-log.js';
 import { FutexMutex } from '../../src/primitives/futex-mutex.js';
 import { LockTable, lockClassOf } from '../../src/primitives/lock-table.js';
@@ -121,6 +121,8 @@ describe('LockTracker', () => {
         round: 0,
         gate: [],
         seq: 0,
+        // Two exclusive locks: lockdep's -(EN)-> dependency.
+        deps: DepBit.EN,
       },
     ]);
 

@@ -81,7 +81,7 @@ describe('wait-for graph', () => {
       waitingFor: { lockId: kvmLock, site: 'vfio_ap_mdev_open_device', owner: 1 },
     });
     expect(states[1]).toMatchObject({ op: -1, waitingFor: { lockId: groupLock, owner: 0 } });
-    expect(states[2]).toEqual({ thread: 2, held: [], waitingFor: null, op: -1 });
+    expect(states[2]).toMatchObject({ thread: 2, held: [], waitingFor: null, op: -1 });
     const cycles = findWaitCycles(states);
     expect(cycles.map((c) => c.threads.map((t) => t.thread))).toEqual([[0, 1]]);
     const cycle = cycles[0];
@@ -101,5 +101,51 @@ describe('wait-for cycles: a thread that just won its lock', () => {
     expect(findWaitCycles([winner])).toEqual([]);
     const recursive = { ...winner, held: [{ lockId: 7, site: 'vfio_device_group_close', sinceUs: 5 }] };
     expect(findWaitCycles([recursive])).toHaveLength(1);
+  });
+});
+
+describe('wait-for graph with readers and completions', () => {
+  const state = (thread: number, held: Array<{ lockId: number; read?: boolean }>, waitingFor: ThreadWaitState['waitingFor'], op = 0): ThreadWaitState => ({
+    thread,
+    held: held.map((h) => ({ ...h, site: `hold_${h.lockId}`, sinceUs: 1 })),
+    waitingFor,
+    op,
+  });
+  const waitLock = (lockId: number, owners: number[], read = false) => ({ lockId, read, site: `wait_${lockId}`, sinceUs: 5, owner: owners[0] ?? -1, owners, epoch: 1 });
+  const waitCompletion = (id: number, completers: number[]) => ({ kind: 'completion' as const, lockId: id, site: 'wait_done', sinceUs: 5, owner: -1, owners: completers, epoch: 1 });
+
+  it('a writer waiting for two readers deadlocks with either of them', () => {
+    // Threads 1 and 2 read lock 7; thread 0 waits to write it; thread 2 waits for lock 8, held by 0.
+    const states = [
+      state(0, [{ lockId: 8 }], waitLock(7, [1, 2])),
+      state(1, [{ lockId: 7, read: true }], null),
+      state(2, [{ lockId: 7, read: true }], waitLock(8, [0])),
+    ];
+    const cycles = findWaitCycles(states);
+    expect(cycles.map((c) => c.threads.map((t) => t.thread))).toEqual([[0, 2]]);
+    expect(cycles[0]?.threads[0]?.waitingFor?.owner).toBe(2);
+  });
+
+  it('a completion waiter is deadlocked only when every thread that could complete it is stuck behind it', () => {
+    // Thread 0 holds L (5) and waits for the completion; thread 1, the only other one running, waits for L.
+    const stuck = [state(0, [{ lockId: 5 }], waitCompletion(0, [1])), state(1, [], waitLock(5, [0]), 1), state(2, [], null, -1)];
+    const cycles = findWaitCycles(stuck);
+    expect(cycles.map((c) => c.threads.map((t) => t.thread))).toEqual([[0, 1]]);
+    expect(cycles[0]?.members).toEqual([0, 1]);
+    // A third thread still running could complete it: not a deadlock (yet).
+    expect(findWaitCycles([state(0, [{ lockId: 5 }], waitCompletion(0, [1, 2])), state(1, [], waitLock(5, [0]), 1), state(2, [], null, 0)])).toEqual([]);
+    // Nobody else running at all: a hang (the watchdog's stuck), not a cycle.
+    expect(findWaitCycles([state(0, [], waitCompletion(0, []))])).toEqual([]);
+  });
+
+  it('a completion deadlock is confirmed only if the other threads did not move between the snapshots', () => {
+    const snapshot = (otherEpoch: number) =>
+      findWaitCycles([state(0, [{ lockId: 5 }], waitCompletion(0, [1])), state(1, [], waitLock(5, [0]), 1), { ...state(2, [], null, -1), opEpoch: otherEpoch }])[0];
+    const first = snapshot(3);
+    const same = snapshot(3);
+    const moved = snapshot(4);
+    if (first === undefined || same === undefined || moved === undefined) throw new Error('no cycle');
+    expect(sameCycle(first, same)).toBe(true);
+    expect(sameCycle(first, moved)).toBe(false);
   });
 });

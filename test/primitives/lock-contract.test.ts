@@ -1,24 +1,29 @@
 /**
- * One contract, every lock: FutexMutex, SpinLock and TicketSpinLock. Two views over one buffer
- * with different thread indexes stand for two threads (no blocking call is made here).
+ * One contract, every lock: FutexMutex, SpinLock, TicketSpinLock, and the write side of
+ * RwSemaphore and RwLock. Two views over one buffer with different thread indexes stand for two
+ * threads (no blocking call is made here).
  */
 import { describe, expect, it } from 'vitest';
 import { ProtocolError } from '../../src/errors.js';
 import type { SharedMemory } from '../../src/layout.js';
 import { FutexMutex } from '../../src/primitives/futex-mutex.js';
 import type { LockObserver } from '../../src/primitives/lock-observer.js';
+import { RwLock } from '../../src/primitives/rw-lock.js';
+import { RwSemaphore } from '../../src/primitives/rw-semaphore.js';
 import { SpinLock } from '../../src/primitives/spin-lock.js';
 import { TicketSpinLock } from '../../src/primitives/ticket-spin-lock.js';
 import { LockTracker } from '../../src/lockdep/lock-tracker.js';
 import { freshMemory, kKindCode } from '../helpers/memory.js';
 
 type Kind = keyof typeof kKindCode;
-type AnyLock = FutexMutex | SpinLock | TicketSpinLock;
+type AnyLock = FutexMutex | SpinLock | TicketSpinLock | RwSemaphore | RwLock;
 
 const factories: Record<Kind, (m: SharedMemory, id: number, t: number, o: LockObserver | null) => AnyLock> = {
   'futex-mutex': (m, id, t, o) => new FutexMutex(m, id, t, o),
   spinlock: (m, id, t, o) => new SpinLock(m, id, t, o),
   'ticket-spinlock': (m, id, t, o) => new TicketSpinLock(m, id, t, o),
+  rwsem: (m, id, t, o) => new RwSemaphore(m, id, t, o),
+  rwlock: (m, id, t, o) => new RwLock(m, id, t, o),
 };
 
 describe.each(Object.keys(factories) as Kind[])('%s contract', (kind) => {

@@ -149,7 +149,11 @@ describe('runner on real threads', () => {
 
   it('a thread waiting on a lock nobody will release is stuck, with the holder in the dump', async () => {
     const v = only(await runStress(options({ scenario: misuse, variants: ['forgot-unlock'], rounds: 1, hangMs: 100 })));
-    expect(v.seen).toEqual(['stuck']);
+    // The op that returned holding A is held-at-return, naming the site that took it.
+    expect(v.seen).toEqual(['held-at-return', 'stuck']);
+    const held = finding(v, 'held-at-return');
+    if (held.first.kind !== 'held-at-return') throw new Error('wrong kind');
+    expect(held.first.evidence).toMatchObject({ lock: { class: 'lock_A' }, site: 'leaves_locked', op: 'HOLD', index: 0, count: 1 });
     const stuck = finding(v, 'stuck');
     if (stuck.first.kind !== 'stuck') throw new Error('wrong kind');
     const holder = stuck.first.evidence.blocked.find((t) => t.held.some((h) => h.site === 'leaves_locked'));

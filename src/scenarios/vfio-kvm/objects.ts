@@ -8,7 +8,7 @@
  *
  * | object (§2.1)          | locks (class)                                          | words / refcounts / slots                          |
  * |------------------------|--------------------------------------------------------|----------------------------------------------------|
- * | `struct kvm`           | `kvm->lock`                                            | slot `kvm`, refcount `kvm->users_count`, `kvm->devices` |
+ * | `struct kvm`           | `kvm->lock`, `kvm->arch.crypto.pqap_hook_rwsem` (rwsem) | slot `kvm`, refcount `kvm->users_count`, `kvm->devices`, `kvm->arch.crypto.pqap_hook` |
  * | kvm-vfio device (`kv`) | `kv->lock`                                             | slot `kvm_vfio`, `kv->group_list` (a `kvg` pointer) |
  * | `kvm_vfio_group` (kvg) |                                                        | slot `kvg`                                          |
  * | `vfio_group`           | `group_lock`, `kvm_ref_lock` (spin), `device_lock`     | `group->kvm`                                        |
@@ -35,6 +35,7 @@ export const LOCK = {
   guests_lock: 'matrix_dev->guests_lock',
   mdevs_lock: 'matrix_dev->mdevs_lock',
   kvm_lock: 'kvm_lock',
+  pqap_hook_rwsem: 'kvm->arch.crypto.pqap_hook_rwsem',
 } as const;
 
 /** Word names (the keys of `ctx.words`). */
@@ -57,6 +58,7 @@ export const WORD = {
   deviceFds: 'device fds',
   matrixMdevKvm: 'matrix_mdev->kvm',
   otherMdevKvm: 'other_mdev->kvm',
+  pqapHook: 'kvm->arch.crypto.pqap_hook',
 } as const;
 
 export const SLOT = { kvm: 'kvm', kvmVfio: 'kvm_vfio', kvg: 'kvg' } as const;
@@ -90,6 +92,8 @@ export const kVfioKvmObjects: SharedObjects = {
     [LOCK.guests_lock]: { class: 'guests_lock' },
     [LOCK.mdevs_lock]: { class: 'mdevs_lock' },
     [LOCK.kvm_lock]: { class: 'kvm_lock' },
+    // An rw_semaphore in the kernel; vfio-ap takes it for write (§2.2).
+    [LOCK.pqap_hook_rwsem]: { class: 'kvm->arch.crypto.pqap_hook_rwsem', kind: 'rwsem' },
   },
   refcounts: { [USERS_COUNT]: { mustEndAtZero: true } },
   words: Object.values(WORD),
@@ -103,6 +107,11 @@ function must<T>(value: T | undefined, what: string): T {
 
 export function mutex(ctx: OpContext, name: string): Lock {
   return must(ctx.locks[name], `lock ${name}`);
+}
+
+/** An rw_semaphore: `lock` is down_write, `readLock` down_read. */
+export function rwsem(ctx: OpContext, name: string): Lock {
+  return must(ctx.locks[name], `rwsem ${name}`);
 }
 
 export function word(ctx: OpContext, name: string): SharedWord {

@@ -6,10 +6,13 @@
  * 3. matrix_dev->mdevs_lock". `open_device` takes a non-safe `kvm_get_kvm` (legal only while
  * someone else holds a reference: I7); `close_device` puts under all three locks and then unlocks
  * `kvm->lock`, which touches the kvm after the put (safe in D only because the vfio core's
- * reference outlives `close_device`; M20). The `pqap_hook_rwsem` section, taken and released
- * before the three locks, is left out: it adds no order edge to the cycles studied here.
+ * reference outlives `close_device`; M20). Before the three locks, both take
+ * `kvm->arch.crypto.pqap_hook_rwsem` for write (down_write) around setting or clearing
+ * `kvm->arch.crypto.pqap_hook`, and release it: under the caller's `group_lock` and
+ * `dev_set->lock`, so it adds the edges dev_set->lock -> pqap_hook_rwsem (kernel-model.md §7.7),
+ * and no cycle.
  */
-import { HOLDER, LOCK, WORD, kNull, lockKvm, mutex, unlockKvm, word } from './objects.js';
+import { HOLDER, LOCK, WORD, kNull, lockKvm, mutex, rwsem, unlockKvm, word } from './objects.js';
 import { kvm_get_kvm, kvm_put_kvm } from './kvm.js';
 import type { Kernel } from './version.js';
 
@@ -28,6 +31,11 @@ function vfio_ap_mdev_set_kvm(k: Kernel, kvm: number): number {
   // if (kvm->arch.crypto.crycbd): reads the kvm. Freed: the access is reported and skipped, and
   // the driver goes on as if crycbd were 0 (no reference, no locks).
   if (!ctx.objects.access(kvm, 'vfio_ap_mdev_set_kvm')) return 0;
+  // down_write(&kvm->arch.crypto.pqap_hook_rwsem); kvm->arch.crypto.pqap_hook = &matrix_mdev->pqap_hook;
+  const pqap = rwsem(ctx, LOCK.pqap_hook_rwsem);
+  pqap.lock('vfio_ap_mdev_set_kvm');
+  word(ctx, WORD.pqapHook).set(1);
+  pqap.unlock('vfio_ap_mdev_set_kvm');
   // get_update_locks_for_kvm
   const guests = mutex(ctx, LOCK.guests_lock);
   const mdevs = mutex(ctx, LOCK.mdevs_lock);
@@ -56,6 +64,11 @@ export function vfio_ap_mdev_close_device(k: Kernel): void {
   const kvm = matrixMdevKvm.get();
   // if (kvm && kvm->arch.crypto.crycbd)
   if (kvm === kNull || !ctx.objects.access(kvm, 'vfio_ap_mdev_unset_kvm')) return;
+  // down_write(&kvm->arch.crypto.pqap_hook_rwsem); kvm->arch.crypto.pqap_hook = NULL;
+  const pqap = rwsem(ctx, LOCK.pqap_hook_rwsem);
+  pqap.lock('vfio_ap_mdev_unset_kvm');
+  word(ctx, WORD.pqapHook).set(kNull);
+  pqap.unlock('vfio_ap_mdev_unset_kvm');
   const guests = mutex(ctx, LOCK.guests_lock);
   const mdevs = mutex(ctx, LOCK.mdevs_lock);
   guests.lock('vfio_ap_mdev_close_device');
