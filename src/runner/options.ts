@@ -28,8 +28,9 @@ export interface ResolvedStressOptions {
   rounds: number;
   /**
    * Rounds a verdict needs unless its evidence is decisive: a clean variant that ran fewer is
-   * `inconclusive`, and so is a broken one that has not shown its bug yet. Capped by `rounds` when
-   * that is set. `LOCKSTRESS_MIN_ROUNDS`, `--min-rounds`.
+   * `inconclusive`, and so is a broken one that has not shown its bug yet. Stated for 4 threads:
+   * with more, it scales by 4/threads (never below 5), since each round runs more ops; capped by
+   * `rounds` when that is set. `LOCKSTRESS_MIN_ROUNDS`, `--min-rounds`.
    */
   minRounds: number;
   /** A wait longer than this with no wait-for cycle is `stuck`. `LOCKSTRESS_HANG_MS`, `--hang-ms`. */

@@ -80,6 +80,24 @@ export interface VariantResult {
   opTimes: OpTimes | null;
 }
 
+/** Thread count for which `--min-rounds` is stated; more threads run more ops per round. */
+export const kMinRoundsThreads = 4;
+/** The fewest rounds a scaled minimum asks for. */
+export const kMinRoundsFloor = 5;
+
+/**
+ * The rounds a verdict needs (see verdict.ts): `--min-rounds` at 4 threads or fewer; with more
+ * threads each round runs more ops, so the minimum scales by 4/threads, but never below 5 (or the
+ * minimum itself); and never more than `--rounds` when that is set.
+ */
+export function effectiveMinRounds(options: Pick<ResolvedStressOptions, 'minRounds' | 'rounds' | 'threads'>): number {
+  const scaled =
+    options.threads <= kMinRoundsThreads
+      ? options.minRounds
+      : Math.max(Math.min(kMinRoundsFloor, options.minRounds), Math.ceil((options.minRounds * kMinRoundsThreads) / options.threads));
+  return options.rounds > 0 ? Math.min(scaled, options.rounds) : scaled;
+}
+
 /** A thread looping this long in scenario code without any scheduling point is a runaway. */
 export function runawayBoundMs(options: ResolvedStressOptions): number {
   return Math.max(3000, options.hangMs * 4);
@@ -500,7 +518,7 @@ class VariantDriver {
     const stoppedBy: StopReason =
       this.stoppedBy ?? (this.exploration?.complete === true ? 'explored' : options.rounds > 0 && rounds >= options.rounds ? 'rounds' : 'duration');
     const seen = this.collector.kinds();
-    const minRounds = options.rounds > 0 ? Math.min(options.minRounds, options.rounds) : options.minRounds;
+    const minRounds = effectiveMinRounds(options);
     const failures = this.errors.length + (this.failure === null ? 0 : 1);
     const status = decideStatus({
       expect: variant.expect,

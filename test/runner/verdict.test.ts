@@ -93,3 +93,14 @@ describe('the status rule', () => {
     expect(status({ stoppedBy: 'interrupted', rounds: 2, seen: kinds('deadlock') })).toBe('fail');
   });
 });
+
+describe('the minimum rounds of a verdict', () => {
+  it('is --min-rounds up to 4 threads, scales by 4/threads beyond, never below 5, never past --rounds', async () => {
+    const { effectiveMinRounds } = await import('../../src/runner/round-driver.js');
+    expect(effectiveMinRounds({ minRounds: 20, rounds: 0, threads: 4 })).toBe(20);
+    expect(effectiveMinRounds({ minRounds: 20, rounds: 0, threads: 8 })).toBe(10);
+    expect(effectiveMinRounds({ minRounds: 20, rounds: 0, threads: 64 })).toBe(5);
+    expect(effectiveMinRounds({ minRounds: 3, rounds: 0, threads: 64 })).toBe(3);
+    expect(effectiveMinRounds({ minRounds: 20, rounds: 2, threads: 2 })).toBe(2);
+  });
+});
