@@ -7,7 +7,7 @@
  * |---------------|------------------------------------------------------------------------|
  * | `*_fd`        | kFdNone (never opened), kFdOpen, kFdClosed                              |
  * | `* f_count`   | the struct file's references: 1 for the fd table, +1 per ioctl in flight |
- * | `device fds`  | how many device fds are open (no ioctls on them, so no f_count)         |
+ * | `device fds`, `vcpu fds` | how many such fds are open (no ioctls on them, so no f_count) |
  *
  * close(fd) claims the fd with CAS kFdOpen -> kFdClosed, then drops the fd table's reference.
  * fdget() takes a reference only while the fd is open and the count is not zero (a CAS loop), so
@@ -45,8 +45,8 @@ export function fput(ctx: OpContext, file: string): boolean {
   return word(ctx, file).add(-1) === 1;
 }
 
-/** Claims one open device fd for closing; false when none is open. */
-export function claimDeviceFd(ctx: OpContext, fds: string): boolean {
+/** Claims one of a count of open fds (device or vCPU fds) for closing; false when none is open. */
+export function claimCount(ctx: OpContext, fds: string): boolean {
   const count = word(ctx, fds);
   let seen = count.get();
   for (;;) {

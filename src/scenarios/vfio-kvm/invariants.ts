@@ -4,26 +4,38 @@
  * runner (`kvm->users_count` must end at 0: a leak names its holders).
  */
 import type { WorldView } from '../contract.js';
-import { WORD, kFdOpen, kNull } from './objects.js';
+import { GROUP, VMS, deviceNames, kFdOpen, kNull } from './objects.js';
+import { kMaxDevices } from './topology.js';
 
 export function vfioKvmInvariants(view: WorldView): string[] {
   const problems: string[] = [];
-  const created = view.words(WORD.kvmCreated);
-  const destroyed = view.words(WORD.kvmDestroyed);
-  // I1: kvm_destroy_vm runs exactly once per VM.
-  if (destroyed < created) problems.push(`kvm not destroyed after every fd was closed (created ${created}, destroyed ${destroyed})`);
-  if (destroyed > created) problems.push(`kvm destroyed more than once (created ${created}, destroyed ${destroyed})`);
-  const openCount = view.words(WORD.openCount);
-  if (openCount !== 0) problems.push(`device->open_count is ${openCount} after every device fd was closed`);
-  // I3: open_count == 0 => device->kvm == NULL (and I2: put_kvm with it).
-  if (view.words(WORD.deviceKvm) !== kNull) problems.push('device->kvm still set with open_count 0 (I3)');
-  if (view.words(WORD.putKvm) !== 0) problems.push('device->put_kvm still set with open_count 0 (I2)');
-  if (view.words(WORD.matrixMdevKvm) !== kNull) problems.push('matrix_mdev->kvm still set after close_device');
-  // I6: group->kvm set only while the kvm-vfio device lists the group.
-  if (view.words(WORD.groupKvm) !== kNull) problems.push('group->kvm still set after the kvm-vfio device went away (I6)');
-  if (view.words(WORD.kvGroupList) !== kNull) problems.push('kvm_vfio_group never freed');
-  if (view.words(WORD.vmFd) === kFdOpen) problems.push('VM fd left open by finish');
-  if (view.words(WORD.kvmVfioFd) === kFdOpen) problems.push('kvm-vfio fd left open by finish');
-  if (view.words(WORD.deviceFds) !== 0) problems.push(`${view.words(WORD.deviceFds)} device fds left open by finish`);
+  // Instances a variant's topology does not use stay zero, and pass every check.
+  for (const vm of VMS) {
+    const created = view.words(vm.created);
+    const destroyed = view.words(vm.destroyed);
+    const kvm = vm.kvm;
+    // I1: kvm_destroy_vm runs exactly once per VM.
+    if (destroyed < created) problems.push(`${kvm} not destroyed after every fd was closed (created ${created}, destroyed ${destroyed})`);
+    if (destroyed > created) problems.push(`${kvm} destroyed more than once (created ${created}, destroyed ${destroyed})`);
+    if (view.words(vm.groupList) !== kNull) problems.push(`${vm.slotKvg} (kvm_vfio_group) never freed`);
+    if (view.words(vm.vmFd) === kFdOpen) problems.push(`${vm.vmFd} left open by finish`);
+    if (view.words(vm.kvmVfioFd) === kFdOpen) problems.push(`${vm.kvmVfioFd} left open by finish`);
+    if (view.words(vm.vcpuFds) !== 0) problems.push(`${view.words(vm.vcpuFds)} ${vm.vcpuFds} left open by finish`);
+    if (view.words(vm.pageTrackNotifiers) !== 0) problems.push(`${vm.pageTrackNotifiers}: ${view.words(vm.pageTrackNotifiers)} notifiers left registered`);
+  }
+  for (let d = 0; d < kMaxDevices; d++) {
+    const dev = deviceNames(d, 'plain');
+    const openCount = view.words(dev.openCount);
+    if (openCount !== 0) problems.push(`${dev.openCount} is ${openCount} after every device fd was closed`);
+    // I3: open_count == 0 => device->kvm == NULL (and I2: put_kvm with it).
+    if (view.words(dev.deviceKvm) !== kNull) problems.push(`${dev.deviceKvm} still set with open_count 0 (I3)`);
+    if (view.words(dev.putKvm) !== 0) problems.push(`${dev.putKvm} still set with open_count 0 (I2)`);
+    if (view.words(dev.mdevKvm) !== kNull) problems.push(`${dev.mdevKvm} still set after close_device`);
+    if (view.words(dev.kzdev) !== kNull) problems.push(`${dev.kzdev} still registered after close_device`);
+    if (view.words(dev.vgpuAttached) !== 0) problems.push(`${dev.vgpuAttached} still set after close_device`);
+    if (view.words(dev.deviceFds) !== 0) problems.push(`${view.words(dev.deviceFds)} ${dev.deviceFds} left open by finish`);
+  }
+  // I6: group->kvm set only while a kvm-vfio device lists the group.
+  if (view.words(GROUP.groupKvm) !== kNull) problems.push('group->kvm still set after the kvm-vfio device went away (I6)');
   return problems;
 }

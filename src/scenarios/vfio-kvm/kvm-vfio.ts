@@ -4,12 +4,14 @@
  * `.release` (B..D: at the fd's final fput, under `kvm->lock`) or `.destroy` (A, D′: from
  * `kvm_destroy_vm`, in whatever context dropped the last kvm reference).
  *
- * One vfio group, so `kv->group_list` holds at most one `kvm_vfio_group` (a `kvg` object; DEL,
- * release and destroy free it). Lock order: `kv->lock` -> `group_lock` / `kvm_ref_lock` (DEL, and
+ * One vfio group, so each VM's `kv->group_list` holds at most one `kvm_vfio_group` (a `kvg`
+ * object; DEL, release and destroy free it). The group can be on both VMs' lists at once, but
+ * `group->kvm` is one pointer: the last ADD wins and any DEL or release clears it (§11
+ * S-readd-other-vm). Lock order: `kv->lock` -> `group_lock` / `kvm_ref_lock` (DEL, and
  * ADD after 9e0f4f2918c2); `kv->lock` -> `device_lock` (update_coherency).
  */
 import { fdget, fput } from './files.js';
-import { LOCK, SLOT, WORD, kNull, mutex, word } from './objects.js';
+import { GROUP, type VmNames, kNull, mutex, word } from './objects.js';
 import { type KvmDeviceOps, kvm_device_release } from './kvm.js';
 import { vfio_file_set_kvm } from './vfio-group.js';
 import type { Kernel, KernelVersion } from './version.js';
@@ -25,35 +27,35 @@ export function kvmVfioOps(version: KernelVersion): KvmDeviceOps {
 }
 
 /** `kvm_vfio_create`: at most one per VM (-EBUSY). Called under `kvm->lock`. */
-function kvm_vfio_create(k: Kernel, kvm: number): boolean {
+function kvm_vfio_create(k: Kernel, vm: VmNames, kvm: number): boolean {
   const { ctx } = k;
-  if (word(ctx, WORD.kvmDevices).get() !== 0) return false;
-  const kv = ctx.objects.create(SLOT.kvmVfio, 'struct kvm_vfio', 'kvm_vfio_create');
-  word(ctx, WORD.kvmVfio).set(kv);
-  word(ctx, WORD.kvmVfioKvm).set(kvm);
+  if (word(ctx, vm.devices).get() !== 0) return false;
+  const kv = ctx.objects.create(vm.slotKvmVfio, 'struct kvm_vfio', 'kvm_vfio_create');
+  word(ctx, vm.kvmVfio).set(kv);
+  word(ctx, vm.kvmVfioKvm).set(kvm);
   return true;
 }
 
 /** FILE_ADD: `kvm_vfio_group_add` (KVM_DEV_VFIO_GROUP_ADD). */
-export function kvm_vfio_group_add(k: Kernel): void {
+export function kvm_vfio_group_add(k: Kernel, vm: VmNames): void {
   const { ctx } = k;
-  if (!fdget(ctx, WORD.kvmVfioFd, WORD.kvmVfioFile)) return;
-  const kv = word(ctx, WORD.kvmVfio).get();
-  if (ctx.objects.access(kv, 'kvm_vfio_group_add')) groupAdd(k);
-  if (fput(ctx, WORD.kvmVfioFile)) kvm_device_release(k);
+  if (!fdget(ctx, vm.kvmVfioFd, vm.kvmVfioFile)) return;
+  const kv = word(ctx, vm.kvmVfio).get();
+  if (ctx.objects.access(kv, 'kvm_vfio_group_add')) groupAdd(k, vm);
+  if (fput(ctx, vm.kvmVfioFile)) kvm_device_release(k, vm);
 }
 
-function groupAdd(k: Kernel): void {
+function groupAdd(k: Kernel, vm: VmNames): void {
   const { ctx } = k;
-  const kvLock = mutex(ctx, LOCK.kv_lock);
-  const list = word(ctx, WORD.kvGroupList);
-  const kvm = word(ctx, WORD.kvmVfioKvm).get();
+  const kvLock = mutex(ctx, vm.kvLock);
+  const list = word(ctx, vm.groupList);
+  const kvm = word(ctx, vm.kvmVfioKvm).get();
   kvLock.lock('kvm_vfio_group_add');
   if (list.get() !== kNull) {
     kvLock.unlock('kvm_vfio_group_add'); // -EEXIST
     return;
   }
-  const kvg = ctx.objects.create(SLOT.kvg, 'struct kvm_vfio_group', 'kvm_vfio_group_add');
+  const kvg = ctx.objects.create(vm.slotKvg, 'struct kvm_vfio_group', 'kvm_vfio_group_add');
   list.set(kvg);
   // kvm_arch_start_assignment(dev->kvm)
   ctx.objects.access(kvm, 'kvm_arch_start_assignment');
@@ -67,22 +69,22 @@ function groupAdd(k: Kernel): void {
     for (let i = 0; i < kWindowPauses; i++) ctx.jitter();
     if (ctx.objects.access(kvg, 'kvm_vfio_group_add')) vfio_file_set_kvm(k, kvm);
   }
-  kvm_vfio_update_coherency(k);
+  kvm_vfio_update_coherency(k, vm);
 }
 
 /** FILE_DEL: `kvm_vfio_group_del` (KVM_DEV_VFIO_GROUP_DEL). */
-export function kvm_vfio_group_del(k: Kernel): void {
+export function kvm_vfio_group_del(k: Kernel, vm: VmNames): void {
   const { ctx } = k;
-  if (!fdget(ctx, WORD.kvmVfioFd, WORD.kvmVfioFile)) return;
-  const kv = word(ctx, WORD.kvmVfio).get();
-  if (ctx.objects.access(kv, 'kvm_vfio_group_del')) groupDel(k);
-  if (fput(ctx, WORD.kvmVfioFile)) kvm_device_release(k);
+  if (!fdget(ctx, vm.kvmVfioFd, vm.kvmVfioFile)) return;
+  const kv = word(ctx, vm.kvmVfio).get();
+  if (ctx.objects.access(kv, 'kvm_vfio_group_del')) groupDel(k, vm);
+  if (fput(ctx, vm.kvmVfioFile)) kvm_device_release(k, vm);
 }
 
-function groupDel(k: Kernel): void {
+function groupDel(k: Kernel, vm: VmNames): void {
   const { ctx } = k;
-  const kvLock = mutex(ctx, LOCK.kv_lock);
-  const list = word(ctx, WORD.kvGroupList);
+  const kvLock = mutex(ctx, vm.kvLock);
+  const list = word(ctx, vm.groupList);
   kvLock.lock('kvm_vfio_group_del');
   const kvg = list.get();
   if (kvg === kNull) {
@@ -91,24 +93,24 @@ function groupDel(k: Kernel): void {
   }
   list.set(kNull);
   // kvm_arch_end_assignment(dev->kvm)
-  ctx.objects.access(word(ctx, WORD.kvmVfioKvm).get(), 'kvm_arch_end_assignment');
+  ctx.objects.access(word(ctx, vm.kvmVfioKvm).get(), 'kvm_arch_end_assignment');
   vfio_file_set_kvm(k, kNull);
   // fput(kvg->file): the group file's release is deferred and not modelled.
   ctx.objects.free(kvg, 'kvm_vfio_group_del');
   kvLock.unlock('kvm_vfio_group_del');
-  kvm_vfio_update_coherency(k);
+  kvm_vfio_update_coherency(k, vm);
 }
 
 /**
  * `kvm_vfio_update_coherency` (v6.3: takes `kv->lock` itself): `vfio_file_enforced_coherent`
  * takes the group's `device_lock`.
  */
-function kvm_vfio_update_coherency(k: Kernel): void {
+function kvm_vfio_update_coherency(k: Kernel, vm: VmNames): void {
   const { ctx } = k;
-  const kvLock = mutex(ctx, LOCK.kv_lock);
+  const kvLock = mutex(ctx, vm.kvLock);
   kvLock.lock('kvm_vfio_update_coherency');
-  if (word(ctx, WORD.kvGroupList).get() !== kNull) {
-    const deviceLock = mutex(ctx, LOCK.device_lock);
+  if (word(ctx, vm.groupList).get() !== kNull) {
+    const deviceLock = mutex(ctx, GROUP.deviceLock);
     deviceLock.lock('vfio_file_enforced_coherent');
     deviceLock.unlock('vfio_file_enforced_coherent');
   }
@@ -116,9 +118,9 @@ function kvm_vfio_update_coherency(k: Kernel): void {
 }
 
 /** The body shared by `.release` and `.destroy`: detach every group, then free kv. */
-function teardown(k: Kernel, site: string): void {
+function teardown(k: Kernel, vm: VmNames, site: string): void {
   const { ctx } = k;
-  const list = word(ctx, WORD.kvGroupList);
+  const list = word(ctx, vm.groupList);
   const kvg = list.get();
   if (kvg !== kNull && ctx.objects.access(kvg, site)) {
     vfio_file_set_kvm(k, kNull);
@@ -126,19 +128,19 @@ function teardown(k: Kernel, site: string): void {
     list.set(kNull);
     ctx.objects.free(kvg, site);
   }
-  kvm_vfio_update_coherency(k);
-  ctx.objects.free(word(ctx, WORD.kvmVfio).get(), site);
+  kvm_vfio_update_coherency(k, vm);
+  ctx.objects.free(word(ctx, vm.kvmVfio).get(), site);
 }
 
 /** `kvm_vfio_release` (B..D): at the fd's final fput, with `kvm->lock` held by the caller. */
-function kvm_vfio_release(k: Kernel): void {
-  teardown(k, 'kvm_vfio_release');
+function kvm_vfio_release(k: Kernel, vm: VmNames): void {
+  teardown(k, vm, 'kvm_vfio_release');
 }
 
 /**
  * `kvm_vfio_destroy` (A, D′): from `kvm_destroy_vm`, with the last putter's locks still held. In
  * A its `vfio_file_set_kvm` takes `group_lock`: A1 when the putter holds it.
  */
-function kvm_vfio_destroy(k: Kernel): void {
-  teardown(k, 'kvm_vfio_destroy');
+function kvm_vfio_destroy(k: Kernel, vm: VmNames): void {
+  teardown(k, vm, 'kvm_vfio_destroy');
 }

@@ -1,43 +1,55 @@
 /**
  * KVM's side (kernel-model.md §3, identical in A..D): the VM and its refcount, `kvm_destroy_vm`
  * in the context of whoever drops the last reference, and the kvm_device fd
- * (`kvm_ioctl_create_device`, `kvm_device_release`). The kvm-vfio device's ops come in as function
- * pointers (`k.kvmVfioOps`, a {@link KvmDeviceOps}), as in the kernel, so this file does not
- * depend on vfio.
+ * (`kvm_ioctl_create_device`, `kvm_device_release`), and vCPU fds. Each function takes the VM it
+ * acts on; a kvm pointer read from a vfio or driver field is mapped back to its VM (`vmOfKvm`).
+ * The kvm-vfio device's ops come in as function pointers (`k.kvmVfioOps`, a
+ * {@link KvmDeviceOps}), as in the kernel, so this file does not depend on vfio.
  *
  * Every touch of the kvm (a field, its lock, its refcount) first calls `ctx.objects.access`; on a
  * freed kvm that logs `use-after-free` and the touch is skipped.
  */
-import { fdget, fput, installFd } from './files.js';
-import { HOLDER, LOCK, SLOT, WORD, lockKvm, mutex, unlockKvm, usersCount, word } from './objects.js';
+import { claimCount, fdget, fput, installFd } from './files.js';
+import { GLOBAL_LOCK, HOLDER, type VmNames, lockKvm, mutex, unlockKvm, usersCount, vmOf, word } from './objects.js';
 import type { Kernel } from './version.js';
 
 /** `struct kvm_device_ops` of the kvm-vfio device: the two teardown callbacks (§5, §6). */
 export interface KvmDeviceOps {
   /** Creates the device's private state; false for -EBUSY. Under `kvm->lock`. */
-  create(k: Kernel, kvm: number): boolean;
+  create(k: Kernel, vm: VmNames, kvm: number): boolean;
   /** `.release`: at the final fput of the device fd, under `kvm->lock` (B..D). */
-  release?: (k: Kernel) => void;
+  release?: (k: Kernel, vm: VmNames) => void;
   /** `.destroy`: from `kvm_destroy_devices`, in `kvm_destroy_vm`, no `kvm->lock` (A, D′). */
-  destroy?: (k: Kernel) => void;
+  destroy?: (k: Kernel, vm: VmNames) => void;
+}
+
+/**
+ * The VM of a kvm pointer read from a vfio or driver field. A pointer no VM of this round has
+ * cannot happen in the model (every kvm is created by a VM_CREATE of the round).
+ */
+export function vmOfKvm(k: Kernel, kvm: number, site: string): VmNames {
+  const vm = vmOf(k.ctx, k.topology.vms, kvm);
+  if (vm === undefined) throw new RangeError(`vfio-kvm: ${site} got kvm pointer ${kvm}, which no VM of this round has`);
+  return vm;
 }
 
 /** `kvm_get_kvm`: refcount_inc, non-safe (`inc-on-zero` when the VM is already dying). */
 export function kvm_get_kvm(k: Kernel, kvm: number, holder: string, site: string): void {
   if (!k.ctx.objects.access(kvm, site)) return;
-  usersCount(k.ctx).inc(holder, site);
+  usersCount(k.ctx, vmOfKvm(k, kvm, site)).inc(holder, site);
 }
 
 /** `kvm_get_kvm_safe`: refcount_inc_not_zero. */
 export function kvm_get_kvm_safe(k: Kernel, kvm: number, holder: string, site: string): boolean {
   if (!k.ctx.objects.access(kvm, site)) return false;
-  return usersCount(k.ctx).incNotZero(holder, site);
+  return usersCount(k.ctx, vmOfKvm(k, kvm, site)).incNotZero(holder, site);
 }
 
 /** `kvm_put_kvm`: the last put runs `kvm_destroy_vm` here, with the caller's locks still held. */
 export function kvm_put_kvm(k: Kernel, kvm: number, holder: string, site: string): void {
   if (!k.ctx.objects.access(kvm, site)) return;
-  if (usersCount(k.ctx).decAndTest(holder, site)) kvm_destroy_vm(k, kvm);
+  const vm = vmOfKvm(k, kvm, site);
+  if (usersCount(k.ctx, vm).decAndTest(holder, site)) kvm_destroy_vm(k, vm, kvm);
 }
 
 /**
@@ -46,44 +58,63 @@ export function kvm_put_kvm(k: Kernel, kvm: number, holder: string, site: string
  * `kvm_destroy_devices` (A, D′: `kvm_vfio_destroy`, which calls back into vfio), then frees the
  * kvm. Anything that touches it afterwards is a use-after-free.
  */
-export function kvm_destroy_vm(k: Kernel, kvm: number): void {
+export function kvm_destroy_vm(k: Kernel, vm: VmNames, kvm: number): void {
   const { ctx } = k;
   ctx.mightSleep('kvm_destroy_vm');
-  word(ctx, WORD.kvmDestroyed).add(1);
-  const kvmLock = mutex(ctx, LOCK.kvm_lock);
+  word(ctx, vm.destroyed).add(1);
+  const kvmLock = mutex(ctx, GLOBAL_LOCK.kvm_lock);
   kvmLock.lock('kvm_destroy_vm');
   kvmLock.unlock('kvm_destroy_vm');
   // kvm_arch_destroy_vm and the mmu notifier teardown take a while: the window in which
   // users_count is 0 but the kvm is still reachable through group->kvm (A2, M5).
   ctx.jitter();
-  kvm_destroy_devices(k);
+  kvm_destroy_devices(k, vm);
   ctx.objects.free(kvm, 'kvm_destroy_vm');
 }
 
 /** "We do not need to take the kvm->lock here, because nobody else has a reference". */
-function kvm_destroy_devices(k: Kernel): void {
-  const devices = word(k.ctx, WORD.kvmDevices);
+function kvm_destroy_devices(k: Kernel, vm: VmNames): void {
+  const devices = word(k.ctx, vm.devices);
   if (devices.get() === 0) return;
   devices.set(0);
-  k.kvmVfioOps.destroy?.(k);
+  k.kvmVfioOps.destroy?.(k, vm);
 }
 
 /** VM_CREATE: `KVM_CREATE_VM`, users_count = 1, owned by the VM fd. Setup only. */
-export function kvm_create_vm(k: Kernel): void {
+export function kvm_create_vm(k: Kernel, vm: VmNames): void {
   const { ctx } = k;
-  const kvm = ctx.objects.create(SLOT.kvm, 'struct kvm', 'kvm_create_vm');
-  usersCount(ctx).reset(1, HOLDER.vmFd, 'kvm_create_vm');
-  word(ctx, WORD.kvm).set(kvm);
-  word(ctx, WORD.kvmCreated).add(1);
-  installFd(ctx, WORD.vmFd, WORD.vmFile);
+  const kvm = ctx.objects.create(vm.slotKvm, 'struct kvm', 'kvm_create_vm');
+  usersCount(ctx, vm).reset(1, HOLDER.vmFd, 'kvm_create_vm');
+  word(ctx, vm.kvm).set(kvm);
+  word(ctx, vm.created).add(1);
+  installFd(ctx, vm.vmFd, vm.vmFile);
 }
 
 /** `kvm_vm_release`: the VM fd's final fput. */
-export function kvm_vm_release(k: Kernel): void {
-  const kvm = word(k.ctx, WORD.kvm).get();
+export function kvm_vm_release(k: Kernel, vm: VmNames): void {
+  const kvm = word(k.ctx, vm.kvm).get();
   // kvm_irqfd_release(kvm) reads the kvm before the put.
   if (!k.ctx.objects.access(kvm, 'kvm_vm_release')) return;
   kvm_put_kvm(k, kvm, HOLDER.vmFd, 'kvm_vm_release');
+}
+
+/**
+ * VCPU_CREATE: `KVM_CREATE_VCPU` on the VM fd: `kvm_get_kvm` for the vCPU fd (§2.3 "+1 per vCPU
+ * fd"). Without an open VM fd, EBADF.
+ */
+export function kvm_vm_ioctl_create_vcpu(k: Kernel, vm: VmNames): void {
+  const { ctx } = k;
+  if (!fdget(ctx, vm.vmFd, vm.vmFile)) return;
+  const kvm = word(ctx, vm.kvm).get();
+  kvm_get_kvm(k, kvm, HOLDER.vcpuFd, 'kvm_vm_ioctl_create_vcpu');
+  word(ctx, vm.vcpuFds).add(1);
+  if (fput(ctx, vm.vmFile)) kvm_vm_release(k, vm);
+}
+
+/** VCPU_CLOSE: `kvm_vcpu_release` of one open vCPU fd: its put; none open: no-op. */
+export function kvm_vcpu_release(k: Kernel, vm: VmNames): void {
+  if (!claimCount(k.ctx, vm.vcpuFds)) return;
+  kvm_put_kvm(k, word(k.ctx, vm.kvm).get(), HOLDER.vcpuFd, 'kvm_vcpu_release');
 }
 
 /**
@@ -91,21 +122,21 @@ export function kvm_vm_release(k: Kernel): void {
  * `ops->create` (-EBUSY if the VM has one) and `list_add(&dev->vm_node, &kvm->devices)`; then the
  * device fd's reference, `kvm_get_kvm` (+1 'kvm-vfio fd').
  */
-export function kvm_ioctl_create_device(k: Kernel): void {
+export function kvm_ioctl_create_device(k: Kernel, vm: VmNames): void {
   const { ctx } = k;
-  if (!fdget(ctx, WORD.vmFd, WORD.vmFile)) return;
-  const kvm = word(ctx, WORD.kvm).get();
+  if (!fdget(ctx, vm.vmFd, vm.vmFile)) return;
+  const kvm = word(ctx, vm.kvm).get();
   let created = false;
-  if (lockKvm(ctx, kvm, 'kvm_ioctl_create_device')) {
-    created = k.kvmVfioOps.create(k, kvm);
-    if (created) word(ctx, WORD.kvmDevices).set(1);
-    unlockKvm(ctx, kvm, 'kvm_ioctl_create_device');
+  if (lockKvm(ctx, vm, kvm, 'kvm_ioctl_create_device')) {
+    created = k.kvmVfioOps.create(k, vm, kvm);
+    if (created) word(ctx, vm.devices).set(1);
+    unlockKvm(ctx, vm, kvm, 'kvm_ioctl_create_device');
   }
   if (created) {
     kvm_get_kvm(k, kvm, HOLDER.kvmVfioFd, 'kvm_ioctl_create_device');
-    installFd(ctx, WORD.kvmVfioFd, WORD.kvmVfioFile);
+    installFd(ctx, vm.kvmVfioFd, vm.kvmVfioFile);
   }
-  if (fput(ctx, WORD.vmFile)) kvm_vm_release(k);
+  if (fput(ctx, vm.vmFile)) kvm_vm_release(k, vm);
 }
 
 /**
@@ -113,17 +144,17 @@ export function kvm_ioctl_create_device(k: Kernel): void {
  * `mutex_lock(&kvm->lock); list_del; ops->release; mutex_unlock`, then the fd's put, after the
  * unlock. With `.destroy` only (A, D′) just the put; the device stays on `kvm->devices`.
  */
-export function kvm_device_release(k: Kernel): void {
+export function kvm_device_release(k: Kernel, vm: VmNames): void {
   const { ctx } = k;
   const ops = k.kvmVfioOps;
-  const kv = word(ctx, WORD.kvmVfio).get();
+  const kv = word(ctx, vm.kvmVfio).get();
   if (!ctx.objects.access(kv, 'kvm_device_release')) return;
-  const kvm = word(ctx, WORD.kvmVfioKvm).get();
+  const kvm = word(ctx, vm.kvmVfioKvm).get();
   if (ops.release !== undefined) {
-    if (lockKvm(ctx, kvm, 'kvm_device_release')) {
-      word(ctx, WORD.kvmDevices).set(0);
-      ops.release(k);
-      unlockKvm(ctx, kvm, 'kvm_device_release');
+    if (lockKvm(ctx, vm, kvm, 'kvm_device_release')) {
+      word(ctx, vm.devices).set(0);
+      ops.release(k, vm);
+      unlockKvm(ctx, vm, kvm, 'kvm_device_release');
     }
   }
   kvm_put_kvm(k, kvm, HOLDER.kvmVfioFd, 'kvm_device_release');

@@ -13,69 +13,136 @@
  * | FILE_DEL     | `KVM_DEV_VFIO_GROUP_DEL`                   | `kvm_vfio_group_del`                          |
  * | DEV_OPEN     | `VFIO_GROUP_GET_DEVICE_FD`                 | `vfio_device_group_open`                      |
  * | DEV_CLOSE    | close(one device fd), if one is open       | `vfio_device_fops_release`                    |
+ * | VCPU_CREATE  | `KVM_CREATE_VCPU`                          | `kvm_vm_ioctl_create_vcpu` (+1 'vCPU fd')     |
+ * | VCPU_CLOSE   | close(one vCPU fd), if one is open         | `kvm_vcpu_release`                            |
+ *
+ * VM operations act on the first VM, `VM_CLOSE(vm2)` and so on on the second; device operations
+ * on the first device, `DEV_OPEN(d2)` on the second. FILE_ADD and FILE_DEL add and remove the one
+ * vfio group on that VM's kvm-vfio device.
  *
  * A close of an fd that is not open does nothing, so every op is safe in any order.
  */
 import type { OpContext, Operation } from '../contract.js';
 import { closeFd, fput } from './files.js';
-import { WORD, word } from './objects.js';
-import { kvm_create_vm, kvm_device_release, kvm_ioctl_create_device, kvm_vm_release } from './kvm.js';
+import { type DeviceNames, VMS, type VmNames, deviceNames, word } from './objects.js';
+import {
+  kvm_create_vm,
+  kvm_device_release,
+  kvm_ioctl_create_device,
+  kvm_vcpu_release,
+  kvm_vm_ioctl_create_vcpu,
+  kvm_vm_release,
+} from './kvm.js';
 import { kvm_vfio_group_add, kvm_vfio_group_del, kvmVfioOps } from './kvm-vfio.js';
+import { type Topology, checkTopology, kApOnly } from './topology.js';
 import { vfio_device_fops_release, vfio_group_ioctl_get_device_fd } from './vfio-group.js';
 import type { Kernel, KernelVersion } from './version.js';
 
-export const kOperationNames = [
+/** The operations on a VM; the second VM's carry `(vm2)`: `VM_CLOSE(vm2)`. */
+export const kVmOperationNames = [
   'VM_CREATE',
   'VM_CLOSE',
+  'VCPU_CREATE',
+  'VCPU_CLOSE',
   'KVFIO_CREATE',
   'KVFIO_CLOSE',
   'FILE_ADD',
   'FILE_DEL',
-  'DEV_OPEN',
-  'DEV_CLOSE',
 ] as const;
 
-export type OperationName = (typeof kOperationNames)[number];
+/** The operations on a device; the second device's carry `(d2)`: `DEV_OPEN(d2)`. */
+export const kDeviceOperationNames = ['DEV_OPEN', 'DEV_CLOSE'] as const;
 
-export interface VersionOperations {
-  ops: Record<OperationName, Operation>;
-  /** Thread 0, each round: VM_CREATE, KVFIO_CREATE, FILE_ADD. */
-  setup: Operation;
-  /** Thread 0, after every thread: closes every device fd, then the kvm-vfio fd, then the VM fd. */
-  finish: Operation;
+export type VmOperationName = (typeof kVmOperationNames)[number];
+export type DeviceOperationName = (typeof kDeviceOperationNames)[number];
+/** An operation of the first VM or device (what the §11 schedules are written in). */
+export type OperationName = VmOperationName | DeviceOperationName;
+
+/** The operation `base` on the instance with `label` ('' for the first: no suffix). */
+export function opName(base: string, label: string): string {
+  return label === '' ? base : `${base}(${label})`;
 }
 
-export function makeOperations(version: KernelVersion): VersionOperations {
-  const deviceOps = kvmVfioOps(version);
-  const kernel = (ctx: OpContext): Kernel => ({ ctx, version, kvmVfioOps: deviceOps });
-  const ops: Record<OperationName, Operation> = {
-    VM_CREATE: (ctx) => kvm_create_vm(kernel(ctx)),
+export interface VersionOperations {
+  ops: Record<string, Operation>;
+  /** Thread 0, each round: VM_CREATE and KVFIO_CREATE of every VM, then FILE_ADD to the first. */
+  setup: Operation;
+  /**
+   * Thread 0, after every thread: closes every device fd, then per VM the vCPU fds, the kvm-vfio
+   * fd and the VM fd.
+   */
+  finish: Operation;
+  /** The names of the topology's devices and VMs, in order. */
+  devices: readonly DeviceNames[];
+  vms: readonly VmNames[];
+}
+
+function vmOperations(kernel: (ctx: OpContext) => Kernel, vm: VmNames): Record<VmOperationName, Operation> {
+  return {
+    VM_CREATE: (ctx) => kvm_create_vm(kernel(ctx), vm),
     VM_CLOSE: (ctx) => {
-      if (closeFd(ctx, WORD.vmFd) && fput(ctx, WORD.vmFile)) kvm_vm_release(kernel(ctx));
+      if (closeFd(ctx, vm.vmFd) && fput(ctx, vm.vmFile)) kvm_vm_release(kernel(ctx), vm);
     },
-    KVFIO_CREATE: (ctx) => kvm_ioctl_create_device(kernel(ctx)),
+    VCPU_CREATE: (ctx) => kvm_vm_ioctl_create_vcpu(kernel(ctx), vm),
+    VCPU_CLOSE: (ctx) => kvm_vcpu_release(kernel(ctx), vm),
+    KVFIO_CREATE: (ctx) => kvm_ioctl_create_device(kernel(ctx), vm),
     KVFIO_CLOSE: (ctx) => {
-      if (closeFd(ctx, WORD.kvmVfioFd) && fput(ctx, WORD.kvmVfioFile)) kvm_device_release(kernel(ctx));
+      if (closeFd(ctx, vm.kvmVfioFd) && fput(ctx, vm.kvmVfioFile)) kvm_device_release(kernel(ctx), vm);
     },
-    FILE_ADD: (ctx) => kvm_vfio_group_add(kernel(ctx)),
-    FILE_DEL: (ctx) => kvm_vfio_group_del(kernel(ctx)),
-    DEV_OPEN: (ctx) => vfio_group_ioctl_get_device_fd(kernel(ctx)),
-    DEV_CLOSE: (ctx) => vfio_device_fops_release(kernel(ctx)),
+    FILE_ADD: (ctx) => kvm_vfio_group_add(kernel(ctx), vm),
+    FILE_DEL: (ctx) => kvm_vfio_group_del(kernel(ctx), vm),
   };
+}
+
+function deviceOperations(kernel: (ctx: OpContext) => Kernel, dev: DeviceNames): Record<DeviceOperationName, Operation> {
+  return {
+    DEV_OPEN: (ctx) => vfio_group_ioctl_get_device_fd(kernel(ctx), dev),
+    DEV_CLOSE: (ctx) => vfio_device_fops_release(kernel(ctx), dev),
+  };
+}
+
+/** The operations of `version` on `topology` (default: one vfio-ap mdev on one VM). */
+export function makeOperations(version: KernelVersion, topology: Topology = kApOnly): VersionOperations {
+  checkTopology(topology);
+  const deviceOps = kvmVfioOps(version);
+  const devices = topology.devices.map((driver, i) => deviceNames(i, driver));
+  const vms = VMS.slice(0, topology.vms);
+  const kernel = (ctx: OpContext): Kernel => ({ ctx, version, kvmVfioOps: deviceOps, topology, devices });
+  const ops: Record<string, Operation> = {};
+  const perVm = vms.map((vm) => vmOperations(kernel, vm));
+  const perDevice = devices.map((dev) => deviceOperations(kernel, dev));
+  vms.forEach((vm, i) => {
+    for (const [name, op] of Object.entries(perVm[i] ?? {})) ops[opName(name, vm.label)] = op;
+  });
+  devices.forEach((dev, i) => {
+    for (const [name, op] of Object.entries(perDevice[i] ?? {})) ops[opName(name, dev.label)] = op;
+  });
+  const first = perVm[0] as Record<VmOperationName, Operation>;
   return {
     ops,
+    devices,
+    vms,
     setup: (ctx) => {
-      ops.VM_CREATE(ctx);
-      ops.KVFIO_CREATE(ctx);
-      ops.FILE_ADD(ctx);
+      for (const vmOps of perVm) {
+        vmOps.VM_CREATE(ctx);
+        vmOps.KVFIO_CREATE(ctx);
+      }
+      first.FILE_ADD(ctx);
     },
-    // Reverse order of creation, so that finish itself never makes the device's reference the
+    // Reverse order of creation, so that finish itself never makes a device's reference the
     // last one (the plans do that on purpose where a variant needs it: S-last-ref-is-device).
     finish: (ctx) => {
-      const fds = word(ctx, WORD.deviceFds);
-      while (fds.get() > 0) ops.DEV_CLOSE(ctx);
-      ops.KVFIO_CLOSE(ctx);
-      ops.VM_CLOSE(ctx);
+      devices.forEach((dev, i) => {
+        const fds = word(ctx, dev.deviceFds);
+        while (fds.get() > 0) perDevice[i]?.DEV_CLOSE(ctx);
+      });
+      vms.forEach((vm, i) => {
+        const vmOps = perVm[i] as Record<VmOperationName, Operation>;
+        const vcpus = word(ctx, vm.vcpuFds);
+        while (vcpus.get() > 0) vmOps.VCPU_CLOSE(ctx);
+        vmOps.KVFIO_CLOSE(ctx);
+        vmOps.VM_CLOSE(ctx);
+      });
     },
   };
 }

@@ -9,18 +9,21 @@
  * Setup has already run VM_CREATE, KVFIO_CREATE and FILE_ADD; finish closes what is left.
  */
 import type { Plan, Rng } from '../contract.js';
-import type { OperationName } from './operations.js';
+import { kDeviceOperationNames, opName } from './operations.js';
+import type { Topology } from './topology.js';
 
 export interface Schedule {
   name: string;
   /** One op list per racing role. */
-  roles: ReadonlyArray<readonly OperationName[]>;
+  roles: ReadonlyArray<readonly string[]>;
   /** For threads beyond the roles. */
-  extra: readonly OperationName[];
+  extra: readonly string[];
+  /** Names a second device (`DEV_OPEN(d2)`): only for topologies that have one. */
+  multiDevice?: boolean;
 }
 
-const openClose: readonly OperationName[] = ['DEV_OPEN', 'DEV_CLOSE'];
-const openCloseTwice: readonly OperationName[] = ['DEV_OPEN', 'DEV_CLOSE', 'DEV_OPEN', 'DEV_CLOSE'];
+const openClose: readonly string[] = ['DEV_OPEN', 'DEV_CLOSE'];
+const openCloseTwice: readonly string[] = ['DEV_OPEN', 'DEV_CLOSE', 'DEV_OPEN', 'DEV_CLOSE'];
 
 /** The schedules, by their §11 names. */
 export const SCHEDULE = {
@@ -91,6 +94,24 @@ export const SCHEDULE = {
     ],
     extra: ['FILE_DEL', 'FILE_ADD', 'FILE_DEL', 'FILE_ADD'],
   },
+  /**
+   * S-openfail on two devices of one VM whose driver allows one device per VM (two vfio-ap mdevs:
+   * -EPERM; two kvmgt vGPUs: -EEXIST): the second device attaches first, so the first device's
+   * first open fails after the core's get (D) and must leave the counts unchanged.
+   */
+  openFail: {
+    name: 'S-openfail',
+    roles: [['DEV_OPEN(d2)', 'DEV_OPEN', 'DEV_CLOSE', 'DEV_CLOSE(d2)', 'DEV_OPEN', 'DEV_CLOSE']],
+    extra: [],
+    multiDevice: true,
+  },
+  /** S-openfail as a race: the two devices open and close against each other. */
+  openFailRace: {
+    name: 'S-openfail-race',
+    roles: [openCloseTwice, ['DEV_OPEN(d2)', 'DEV_CLOSE(d2)', 'DEV_OPEN(d2)', 'DEV_CLOSE(d2)']],
+    extra: ['DEV_OPEN(d2)', 'DEV_CLOSE(d2)'],
+    multiDevice: true,
+  },
 } as const satisfies Record<string, Schedule>;
 
 /** Deals a schedule's roles to `threads` threads. */
@@ -115,4 +136,22 @@ export function planOf(...schedules: ReadonlyArray<Schedule | readonly [Schedule
     if (last === undefined) throw new RangeError('planOf needs at least one schedule');
     return dealSchedule(last[0], threads);
   };
+}
+
+const kDeviceOps: ReadonlySet<string> = new Set(kDeviceOperationNames);
+
+/**
+ * `plan` on a topology with several devices: each thread's device operations go to one device,
+ * drawn per thread and round from the seeded rng, so every device (and so every driver) opens and
+ * closes against the other paths, and two threads may use two devices of one VM at once.
+ */
+export function onDevices(plan: Plan, topology: Topology): Plan {
+  const count = topology.devices.length;
+  if (count === 1) return plan;
+  return (rng: Rng, threads: number, round: number) =>
+    plan(rng, threads, round).map((ops) => {
+      const device = rng.int(count);
+      const label = device === 0 ? '' : `d${device + 1}`;
+      return ops.map((op) => (kDeviceOps.has(op) ? opName(op, label) : op));
+    });
 }

@@ -3,11 +3,11 @@
  * the commit it models, with the schedules that expose it and what it must show. Expectations
  * follow the model; where a variant also shows other kinds, its description says which and why.
  */
-import type { Expectation, Plan, Variant } from '../contract.js';
-import { makeOperations } from './operations.js';
+import type { Variant } from '../contract.js';
 import { SCHEDULE, type Schedule, planOf } from './plans.js';
+import { kAllSchedules, kCleanPlan, kRace, variant } from './variant-kit.js';
+import { kDriverVariants } from './variants-drivers.js';
 import {
-  type KernelVersion,
   kVersionA,
   kVersionB,
   kVersionC,
@@ -16,30 +16,10 @@ import {
   mutant,
 } from './version.js';
 
-function variant(
-  name: string,
-  description: string,
-  expect: Expectation,
-  version: KernelVersion,
-  plan: Plan,
-  minThreads = 1,
-): Variant {
-  const { ops, setup, finish } = makeOperations(version);
-  return { name, description, expect, ops, plan, setup, finish, minThreads };
-}
+export { kCleanPlan } from './variant-kit.js';
 
-/** A bug that needs two paths at once: one thread can never show it (a race or an ABBA). */
-const kRace = 2;
-
-/** Every schedule: what a correct kernel must survive. */
-export const kAllSchedules: readonly Schedule[] = Object.values(SCHEDULE);
-
-/** A correct version runs every schedule; the racing ones twice as often. */
-export const kCleanPlan: Plan = planOf(
-  ...kAllSchedules.map((s): readonly [Schedule, number] => [s, s.roles.length > 1 ? 2 : 1]),
-);
-
-export const kVariants: readonly Variant[] = [
+/** The versions and mutants on the default topology: one vfio-ap mdev on one VM. */
+const kVfioApVariants: readonly Variant[] = [
   variant(
     'pre-51cdc8bc',
     'version A (v6.2-rc): kvm-vfio .destroy, vfio_file_set_kvm takes group_lock. When the vfio-ap ' +
@@ -172,3 +152,5 @@ export const kVariants: readonly Variant[] = [
     kRace,
   ),
 ];
+
+export const kVariants: readonly Variant[] = [...kVfioApVariants, ...kDriverVariants];

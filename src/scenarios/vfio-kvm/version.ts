@@ -6,6 +6,8 @@
  */
 import type { OpContext } from '../contract.js';
 import type { KvmDeviceOps } from './kvm.js';
+import type { DeviceNames } from './objects.js';
+import type { Topology } from './topology.js';
 
 export type VfioCore =
   /** A, B (§5.1): `device->kvm = group->kvm`, borrowed under `group_lock`, no vfio reference. */
@@ -31,6 +33,8 @@ export interface Mutations {
   getEveryOpen?: boolean;
   /** M17: the last-close put checks `open_count` after dropping the locks. */
   unlockedOpenCount?: boolean;
+  /** M19: kvmgt before Nov 2022, `kvm_get_kvm` before the `-EEXIST` return of `open_device`. */
+  gvtGetBeforeExist?: boolean;
 }
 
 export interface KernelVersion {
@@ -51,12 +55,15 @@ export interface KernelVersion {
   mutations: Mutations;
 }
 
-/** A path's view of the world: the thread's context and the kernel version it runs. */
+/** A path's view of the world: the thread's context, the kernel version it runs, the topology. */
 export interface Kernel {
   ctx: OpContext;
   version: KernelVersion;
   /** The kvm-vfio device's `struct kvm_device_ops` for this version. */
   kvmVfioOps: KvmDeviceOps;
+  topology: Topology;
+  /** The names of the topology's devices, in device order. */
+  devices: readonly DeviceNames[];
 }
 
 export const kVersionA: KernelVersion = {

@@ -10,13 +10,13 @@
  * - `upstream` (D, §7.5): `vfio_device_group_get_kvm_safe` before the first open, held until the
  *   last close, `lockdep_assert_held(&device->dev_set->lock)` in the helpers.
  *
- * The device is a vfio-ap mdev (vfio-ap.ts); its `open_device` / `close_device` run under
- * `group_lock` and `dev_set->lock`.
+ * Every path takes the device it acts on; the device's driver (drivers.ts) runs its
+ * `open_device` / `close_device` under `group_lock` and the device's `dev_set->lock`.
  */
-import { claimDeviceFd } from './files.js';
-import { HOLDER, LOCK, WORD, kNull, mutex, word } from './objects.js';
+import { driverOps } from './drivers.js';
+import { claimCount } from './files.js';
+import { type DeviceNames, GROUP, kNull, mutex, word } from './objects.js';
 import { kvm_get_kvm, kvm_get_kvm_safe, kvm_put_kvm } from './kvm.js';
-import { vfio_ap_mdev_close_device, vfio_ap_mdev_open_device } from './vfio-ap.js';
 import type { Kernel } from './version.js';
 
 /** How many seeded pauses widen the mutants' race windows (each pause happens with p ≈ 0.45). */
@@ -27,66 +27,66 @@ const kWindowPauses = 3;
  * spinlock `kvm_ref_lock` (C, D).
  */
 export function vfio_file_set_kvm(k: Kernel, kvm: number): void {
-  const lock = mutex(k.ctx, k.version.setKvmLock === 'group_lock' ? LOCK.group_lock : LOCK.kvm_ref_lock);
+  const lock = mutex(k.ctx, k.version.setKvmLock === 'group_lock' ? GROUP.groupLock : GROUP.kvmRefLock);
   lock.lock('vfio_file_set_kvm');
-  word(k.ctx, WORD.groupKvm).set(kvm);
+  word(k.ctx, GROUP.groupKvm).set(kvm);
   lock.unlock('vfio_file_set_kvm');
 }
 
 /** DEV_OPEN: `VFIO_GROUP_GET_DEVICE_FD`; on success a device fd is installed. */
-export function vfio_group_ioctl_get_device_fd(k: Kernel): void {
-  const ret = vfio_device_group_open(k);
-  if (ret === 0) word(k.ctx, WORD.deviceFds).add(1);
+export function vfio_group_ioctl_get_device_fd(k: Kernel, dev: DeviceNames): void {
+  const ret = vfio_device_group_open(k, dev);
+  if (ret === 0) word(k.ctx, dev.deviceFds).add(1);
 }
 
 /** DEV_CLOSE: the final fput of one open device fd (`vfio_device_fops_release`); none open: no-op. */
-export function vfio_device_fops_release(k: Kernel): void {
-  if (!claimDeviceFd(k.ctx, WORD.deviceFds)) return;
-  vfio_device_group_close(k);
-  if (k.version.mutations.unlockedOpenCount === true) unlockedLastClosePut(k);
+export function vfio_device_fops_release(k: Kernel, dev: DeviceNames): void {
+  if (!claimCount(k.ctx, dev.deviceFds)) return;
+  vfio_device_group_close(k, dev);
+  if (k.version.mutations.unlockedOpenCount === true) unlockedLastClosePut(k, dev);
 }
 
 /** Returns 0 or a negative errno. */
-export function vfio_device_group_open(k: Kernel): number {
+export function vfio_device_group_open(k: Kernel, dev: DeviceNames): number {
   switch (k.version.vfio) {
     case 'borrowed':
-      return groupOpenBorrowed(k);
+      return groupOpenBorrowed(k, dev);
     case 'fix-v2':
-      return groupOpenFixV2(k);
+      return groupOpenFixV2(k, dev);
     case 'upstream':
-      return groupOpenUpstream(k);
+      return groupOpenUpstream(k, dev);
   }
 }
 
-export function vfio_device_group_close(k: Kernel): void {
+export function vfio_device_group_close(k: Kernel, dev: DeviceNames): void {
   switch (k.version.vfio) {
     case 'borrowed':
-      return groupCloseBorrowed(k);
+      return groupCloseBorrowed(k, dev);
     case 'fix-v2':
-      return groupCloseFixV2(k);
+      return groupCloseFixV2(k, dev);
     case 'upstream':
-      return groupCloseUpstream(k);
+      return groupCloseUpstream(k, dev);
   }
 }
 
 // ---- A, B: the borrowed pointer (§5.1) -------------------------------------------------------
 
-function groupOpenBorrowed(k: Kernel): number {
-  const groupLock = mutex(k.ctx, LOCK.group_lock);
+function groupOpenBorrowed(k: Kernel, dev: DeviceNames): number {
+  const groupLock = mutex(k.ctx, GROUP.groupLock);
   groupLock.lock('vfio_device_group_open');
   // "Here we pass the KVM pointer with the group under the lock. If the device driver will use
   // it, it must obtain a reference and release it during close_device."
-  const kvm = word(k.ctx, WORD.groupKvm).get();
-  const devSet = mutex(k.ctx, LOCK.dev_set_lock);
+  const kvm = word(k.ctx, GROUP.groupKvm).get();
+  const devSet = mutex(k.ctx, dev.devSetLock);
   devSet.lock('vfio_device_open');
-  const openCount = word(k.ctx, WORD.openCount);
+  const openCount = word(k.ctx, dev.openCount);
   let ret = 0;
   if (openCount.add(1) + 1 === 1) {
     // vfio_device_first_open
-    word(k.ctx, WORD.deviceKvm).set(kvm);
-    ret = vfio_ap_mdev_open_device(k);
+    word(k.ctx, dev.deviceKvm).set(kvm);
+    ret = driverOps(dev).open_device(k, dev);
     if (ret !== 0) {
-      word(k.ctx, WORD.deviceKvm).set(kNull);
+      word(k.ctx, dev.deviceKvm).set(kNull);
       openCount.add(-1);
     }
   }
@@ -95,17 +95,17 @@ function groupOpenBorrowed(k: Kernel): number {
   return ret;
 }
 
-function groupCloseBorrowed(k: Kernel): void {
-  const groupLock = mutex(k.ctx, LOCK.group_lock);
+function groupCloseBorrowed(k: Kernel, dev: DeviceNames): void {
+  const groupLock = mutex(k.ctx, GROUP.groupLock);
   groupLock.lock('vfio_device_group_close');
-  const devSet = mutex(k.ctx, LOCK.dev_set_lock);
+  const devSet = mutex(k.ctx, dev.devSetLock);
   devSet.lock('vfio_device_close');
-  const openCount = word(k.ctx, WORD.openCount);
+  const openCount = word(k.ctx, dev.openCount);
   assertDeviceOpen(k, openCount.get());
   if (openCount.get() === 1) {
     // vfio_device_last_close: the driver may do the LAST kvm_put_kvm here (A1, A4/B2).
-    vfio_ap_mdev_close_device(k);
-    word(k.ctx, WORD.deviceKvm).set(kNull);
+    driverOps(dev).close_device(k, dev);
+    word(k.ctx, dev.deviceKvm).set(kNull);
   }
   openCount.add(-1);
   devSet.unlock('vfio_device_close');
@@ -115,44 +115,44 @@ function groupCloseBorrowed(k: Kernel): void {
 // ---- C: fix v2 (§7.3) ------------------------------------------------------------------------
 
 /** `vfio_kvm_get_kvm_safe`: no lockdep; the caller must hold `kvm_ref_lock`. */
-function vfio_kvm_get_kvm_safe(k: Kernel, kvm: number): boolean {
-  const ok = kvm_get_kvm_safe(k, kvm, HOLDER.vfioCore, 'vfio_kvm_get_kvm_safe');
-  if (ok) word(k.ctx, WORD.putKvm).set(1);
+function vfio_kvm_get_kvm_safe(k: Kernel, dev: DeviceNames, kvm: number): boolean {
+  const ok = kvm_get_kvm_safe(k, kvm, dev.coreHolder, 'vfio_kvm_get_kvm_safe');
+  if (ok) word(k.ctx, dev.putKvm).set(1);
   return ok;
 }
 
 /** `vfio_kvm_put_kvm`: no lock requirement; the caller checks and clears `device->kvm`. */
-function vfio_kvm_put_kvm(k: Kernel): void {
-  const kvm = word(k.ctx, WORD.deviceKvm).get();
-  const putKvm = word(k.ctx, WORD.putKvm);
+function vfio_kvm_put_kvm(k: Kernel, dev: DeviceNames): void {
+  const kvm = word(k.ctx, dev.deviceKvm).get();
+  const putKvm = word(k.ctx, dev.putKvm);
   if (kvm === kNull || putKvm.get() === 0) {
     k.ctx.invariant('WARN_ON(!device->kvm || !device->put_kvm) in vfio_kvm_put_kvm');
     return;
   }
-  kvm_put_kvm(k, kvm, HOLDER.vfioCore, 'vfio_kvm_put_kvm');
+  kvm_put_kvm(k, kvm, dev.coreHolder, 'vfio_kvm_put_kvm');
   putKvm.set(0);
 }
 
-function groupOpenFixV2(k: Kernel): number {
+function groupOpenFixV2(k: Kernel, dev: DeviceNames): number {
   const { ctx } = k;
-  const groupLock = mutex(ctx, LOCK.group_lock);
-  const devSet = mutex(ctx, LOCK.dev_set_lock);
+  const groupLock = mutex(ctx, GROUP.groupLock);
+  const devSet = mutex(ctx, dev.devSetLock);
   groupLock.lock('vfio_device_group_open');
   devSet.lock('vfio_device_group_open');
-  const openCount = word(ctx, WORD.openCount);
-  const deviceKvm = word(ctx, WORD.deviceKvm);
+  const openCount = word(ctx, dev.openCount);
+  const deviceKvm = word(ctx, dev.deviceKvm);
   if (openCount.get() === 0) {
-    const refLock = mutex(ctx, LOCK.kvm_ref_lock);
+    const refLock = mutex(ctx, GROUP.kvmRefLock);
     refLock.lock('vfio_device_group_open');
-    const kvm = word(ctx, WORD.groupKvm).get();
-    if (kvm !== kNull && vfio_kvm_get_kvm_safe(k, kvm)) deviceKvm.set(kvm);
+    const kvm = word(ctx, GROUP.groupKvm).get();
+    if (kvm !== kNull && vfio_kvm_get_kvm_safe(k, dev, kvm)) deviceKvm.set(kvm);
     refLock.unlock('vfio_device_group_open');
   }
   // vfio_device_open(device, iommufd, device->group->kvm): the kvm argument, read here outside
   // kvm_ref_lock, is no longer used by vfio_main in C (Alex's review point), so it is not read.
-  const ret = vfio_device_open(k);
+  const ret = vfio_device_open(k, dev);
   if (ret !== 0 && deviceKvm.get() !== kNull && openCount.get() === 0) {
-    vfio_kvm_put_kvm(k);
+    vfio_kvm_put_kvm(k, dev);
     deviceKvm.set(kNull);
   }
   devSet.unlock('vfio_device_group_open');
@@ -160,16 +160,16 @@ function groupOpenFixV2(k: Kernel): number {
   return ret;
 }
 
-function groupCloseFixV2(k: Kernel): void {
+function groupCloseFixV2(k: Kernel, dev: DeviceNames): void {
   const { ctx } = k;
-  const groupLock = mutex(ctx, LOCK.group_lock);
-  const devSet = mutex(ctx, LOCK.dev_set_lock);
+  const groupLock = mutex(ctx, GROUP.groupLock);
+  const devSet = mutex(ctx, dev.devSetLock);
   groupLock.lock('vfio_device_group_close');
   devSet.lock('vfio_device_group_close');
-  vfio_device_close(k);
-  const deviceKvm = word(ctx, WORD.deviceKvm);
-  if (deviceKvm.get() !== kNull && word(ctx, WORD.openCount).get() === 0) {
-    vfio_kvm_put_kvm(k);
+  vfio_device_close(k, dev);
+  const deviceKvm = word(ctx, dev.deviceKvm);
+  if (deviceKvm.get() !== kNull && word(ctx, dev.openCount).get() === 0) {
+    vfio_kvm_put_kvm(k, dev);
     deviceKvm.set(kNull);
   }
   devSet.unlock('vfio_device_group_close');
@@ -179,51 +179,51 @@ function groupCloseFixV2(k: Kernel): void {
 // ---- D: 2b48f52f2bff (§7.5) and its mutants ---------------------------------------------------
 
 /** `_vfio_device_get_kvm_safe` (vfio_main.c). */
-function _vfio_device_get_kvm_safe(k: Kernel, kvm: number): void {
+function _vfio_device_get_kvm_safe(k: Kernel, dev: DeviceNames, kvm: number): void {
   const { ctx } = k;
-  mutex(ctx, LOCK.dev_set_lock).assertHeld('_vfio_device_get_kvm_safe');
+  mutex(ctx, dev.devSetLock).assertHeld('_vfio_device_get_kvm_safe');
   if (k.version.mutations.unsafeGet === true) {
     // M5: symbol_get(kvm_get_kvm), treated as always succeeding.
-    kvm_get_kvm(k, kvm, HOLDER.vfioCore, '_vfio_device_get_kvm_safe');
-  } else if (!kvm_get_kvm_safe(k, kvm, HOLDER.vfioCore, '_vfio_device_get_kvm_safe')) {
+    kvm_get_kvm(k, kvm, dev.coreHolder, '_vfio_device_get_kvm_safe');
+  } else if (!kvm_get_kvm_safe(k, kvm, dev.coreHolder, '_vfio_device_get_kvm_safe')) {
     return;
   }
-  word(ctx, WORD.putKvm).set(1);
-  word(ctx, WORD.deviceKvm).set(kvm);
+  word(ctx, dev.putKvm).set(1);
+  word(ctx, dev.deviceKvm).set(kvm);
 }
 
 /** `vfio_device_group_get_kvm_safe` (group.c): `group->kvm` is read under `kvm_ref_lock`. */
-function vfio_device_group_get_kvm_safe(k: Kernel): void {
+function vfio_device_group_get_kvm_safe(k: Kernel, dev: DeviceNames): void {
   const { ctx } = k;
-  const refLock = mutex(ctx, LOCK.kvm_ref_lock);
+  const refLock = mutex(ctx, GROUP.kvmRefLock);
   if (k.version.mutations.unlockedRead === true) {
     // M6: `struct kvm *kvm = device->group->kvm;` before the spinlock. FILE_DEL, KVFIO_CLOSE and
     // VM_CLOSE can all run in this window, and the get below then touches a freed kvm.
-    const kvm = word(ctx, WORD.groupKvm).get();
+    const kvm = word(ctx, GROUP.groupKvm).get();
     for (let i = 0; i < kWindowPauses; i++) ctx.jitter();
     refLock.lock('vfio_device_group_get_kvm_safe');
-    if (kvm !== kNull) _vfio_device_get_kvm_safe(k, kvm);
+    if (kvm !== kNull) _vfio_device_get_kvm_safe(k, dev, kvm);
     refLock.unlock('vfio_device_group_get_kvm_safe');
     return;
   }
   refLock.lock('vfio_device_group_get_kvm_safe');
-  const kvm = word(ctx, WORD.groupKvm).get();
-  if (kvm !== kNull) _vfio_device_get_kvm_safe(k, kvm);
+  const kvm = word(ctx, GROUP.groupKvm).get();
+  if (kvm !== kNull) _vfio_device_get_kvm_safe(k, dev, kvm);
   refLock.unlock('vfio_device_group_get_kvm_safe');
 }
 
 /** `vfio_device_put_kvm` (vfio_main.c). */
-export function vfio_device_put_kvm(k: Kernel): void {
+export function vfio_device_put_kvm(k: Kernel, dev: DeviceNames): void {
   const { ctx } = k;
-  mutex(ctx, LOCK.dev_set_lock).assertHeld('vfio_device_put_kvm');
-  const deviceKvm = word(ctx, WORD.deviceKvm);
-  const putKvm = word(ctx, WORD.putKvm);
+  mutex(ctx, dev.devSetLock).assertHeld('vfio_device_put_kvm');
+  const deviceKvm = word(ctx, dev.deviceKvm);
+  const putKvm = word(ctx, dev.putKvm);
   const kvm = deviceKvm.get();
   if (kvm === kNull) return;
   if (putKvm.get() === 0) {
     ctx.invariant('WARN_ON(!device->put_kvm) in vfio_device_put_kvm');
   } else {
-    kvm_put_kvm(k, kvm, HOLDER.vfioCore, 'vfio_device_put_kvm');
+    kvm_put_kvm(k, kvm, dev.coreHolder, 'vfio_device_put_kvm');
     // M3: neither field is cleared, so the next last close puts the same kvm again.
     if (k.version.mutations.doublePut === true) return;
     putKvm.set(0);
@@ -231,35 +231,35 @@ export function vfio_device_put_kvm(k: Kernel): void {
   deviceKvm.set(kNull);
 }
 
-function groupOpenUpstream(k: Kernel): number {
+function groupOpenUpstream(k: Kernel, dev: DeviceNames): number {
   const { ctx } = k;
-  const groupLock = mutex(ctx, LOCK.group_lock);
-  const devSet = mutex(ctx, LOCK.dev_set_lock);
+  const groupLock = mutex(ctx, GROUP.groupLock);
+  const devSet = mutex(ctx, dev.devSetLock);
   groupLock.lock('vfio_device_group_open');
   devSet.lock('vfio_device_group_open');
-  const openCount = word(ctx, WORD.openCount);
+  const openCount = word(ctx, dev.openCount);
   // "Before the first device open, get the KVM pointer currently associated with the group (if
   // there is one) and obtain a reference now that will be held until the open_count reaches 0
   // again." M10 drops the `open_count == 0` test.
-  if (openCount.get() === 0 || k.version.mutations.getEveryOpen === true) vfio_device_group_get_kvm_safe(k);
-  const ret = vfio_device_open(k);
-  if (openCount.get() === 0) vfio_device_put_kvm(k);
+  if (openCount.get() === 0 || k.version.mutations.getEveryOpen === true) vfio_device_group_get_kvm_safe(k, dev);
+  const ret = vfio_device_open(k, dev);
+  if (openCount.get() === 0) vfio_device_put_kvm(k, dev);
   devSet.unlock('vfio_device_group_open');
   groupLock.unlock('vfio_device_group_open');
   return ret;
 }
 
-function groupCloseUpstream(k: Kernel): void {
+function groupCloseUpstream(k: Kernel, dev: DeviceNames): void {
   const { ctx } = k;
   const { mutations } = k.version;
-  const groupLock = mutex(ctx, LOCK.group_lock);
-  const devSet = mutex(ctx, LOCK.dev_set_lock);
+  const groupLock = mutex(ctx, GROUP.groupLock);
+  const devSet = mutex(ctx, dev.devSetLock);
   groupLock.lock('vfio_device_group_close');
   devSet.lock('vfio_device_group_close');
-  vfio_device_close(k);
+  vfio_device_close(k, dev);
   // M1 deletes this put; M4 moved it before close_device; M17 does it after the unlocks.
   const putHere = mutations.missingPut !== true && mutations.putBeforeClose !== true && mutations.unlockedOpenCount !== true;
-  if (putHere && word(ctx, WORD.openCount).get() === 0) vfio_device_put_kvm(k);
+  if (putHere && word(ctx, dev.openCount).get() === 0) vfio_device_put_kvm(k, dev);
   devSet.unlock('vfio_device_group_close');
   groupLock.unlock('vfio_device_group_close');
 }
@@ -269,42 +269,42 @@ function groupCloseUpstream(k: Kernel): void {
  * device->kvm)` put, after `dev_set->lock` was dropped. Two closers can both see 0 and put the
  * same reference; a closer and a new opener can put the reference the opener just took.
  */
-function unlockedLastClosePut(k: Kernel): void {
+function unlockedLastClosePut(k: Kernel, dev: DeviceNames): void {
   const { ctx } = k;
   for (let i = 0; i < kWindowPauses; i++) ctx.jitter();
-  if (word(ctx, WORD.openCount).get() !== 0) return;
-  const deviceKvm = word(ctx, WORD.deviceKvm);
+  if (word(ctx, dev.openCount).get() !== 0) return;
+  const deviceKvm = word(ctx, dev.deviceKvm);
   const kvm = deviceKvm.get();
   if (kvm === kNull) return;
   for (let i = 0; i < kWindowPauses; i++) ctx.jitter();
-  kvm_put_kvm(k, kvm, HOLDER.vfioCore, 'vfio_device_fops_release');
-  word(ctx, WORD.putKvm).set(0);
+  kvm_put_kvm(k, kvm, dev.coreHolder, 'vfio_device_fops_release');
+  word(ctx, dev.putKvm).set(0);
   deviceKvm.set(kNull);
 }
 
 // ---- vfio_main.c, C and D: callers hold dev_set->lock ------------------------------------------
 
 /** `vfio_device_open`: 0 -> 1 runs `vfio_device_first_open` (the driver's `open_device`). */
-function vfio_device_open(k: Kernel): number {
-  mutex(k.ctx, LOCK.dev_set_lock).assertHeld('vfio_device_open');
-  const openCount = word(k.ctx, WORD.openCount);
+function vfio_device_open(k: Kernel, dev: DeviceNames): number {
+  mutex(k.ctx, dev.devSetLock).assertHeld('vfio_device_open');
+  const openCount = word(k.ctx, dev.openCount);
   let ret = 0;
   if (openCount.add(1) + 1 === 1) {
-    ret = vfio_ap_mdev_open_device(k);
+    ret = driverOps(dev).open_device(k, dev);
     if (ret !== 0) openCount.add(-1);
   }
   return ret;
 }
 
 /** `vfio_device_close`: 1 -> 0 runs `vfio_device_last_close` (the driver's `close_device`). */
-function vfio_device_close(k: Kernel): void {
-  mutex(k.ctx, LOCK.dev_set_lock).assertHeld('vfio_device_close');
-  const openCount = word(k.ctx, WORD.openCount);
+function vfio_device_close(k: Kernel, dev: DeviceNames): void {
+  mutex(k.ctx, dev.devSetLock).assertHeld('vfio_device_close');
+  const openCount = word(k.ctx, dev.openCount);
   assertDeviceOpen(k, openCount.get());
   if (openCount.get() === 1) {
     // vfio_device_last_close. M4: the core's put moved in front of close_device.
-    if (k.version.mutations.putBeforeClose === true) vfio_device_put_kvm(k);
-    vfio_ap_mdev_close_device(k);
+    if (k.version.mutations.putBeforeClose === true) vfio_device_put_kvm(k, dev);
+    driverOps(dev).close_device(k, dev);
   }
   openCount.add(-1);
 }
