@@ -57,11 +57,18 @@ async function main(argv: readonly string[]): Promise<number> {
 }
 
 async function list(options: ResolvedStressOptions): Promise<number> {
-  const { scenario, variants } = await loadSelection(options);
+  // Every variant, the extended ones too, each marked with the run that includes it.
+  const { scenario, variants } = await loadSelection({ ...options, full: true });
   if (variants.length === 0) return kExitPass;
   const width = Math.max(...variants.map((v) => v.name.length)) + 2;
-  const lines = [`${scenario.name}: ${scenario.description}`, ''];
-  for (const v of variants) lines.push(`${v.name.padEnd(width)}expect ${formatExpectation(v.expect)}\n${''.padEnd(width)}${v.description}`);
+  const extended = variants.filter((v) => v.extended).length;
+  const lines = [`${scenario.name}: ${scenario.description}`];
+  if (extended > 0) lines.push(`${variants.length - extended} variants run by default (--quick); --full adds the ${extended} marked [full]`);
+  lines.push('');
+  for (const v of variants) {
+    const tier = v.extended ? ' [full]' : '';
+    lines.push(`${v.name.padEnd(width)}expect ${formatExpectation(v.expect)}${tier}\n${''.padEnd(width)}${v.description}`);
+  }
   process.stdout.write(`${lines.join('\n')}\n`);
   return kExitPass;
 }

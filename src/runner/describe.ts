@@ -42,6 +42,7 @@ export function describeScenario(scenario: Scenario, threads: number, seed: numb
       description: variant.description,
       expect: variant.expect,
       minThreads: variant.minThreads ?? 1,
+      extended: variant.extended === true,
       opNames,
     };
   });

@@ -17,6 +17,8 @@ export interface ScenarioDescription {
     description: string;
     expect: Expectation;
     minThreads: number;
+    /** Runs only with --full or when named. */
+    extended: boolean;
     /** Every op name the variant can run, in coverage-index order. */
     opNames: string[];
   }>;

@@ -86,6 +86,11 @@ export interface ResolvedStressOptions {
   seeds: number;
   /** List the variants and exit. `--list`. */
   list: boolean;
+  /**
+   * Run every variant, the extended ones too (a variant with `extended: true` runs only with this,
+   * or when named by `--variant`). `LOCKSTRESS_FULL=1`, `--full`; `--quick` is the default.
+   */
+  full: boolean;
   /** Print usage and exit. `--help`. */
   help: boolean;
   /**
@@ -122,6 +127,7 @@ export const kDefaultStressOptions: Readonly<Omit<ResolvedStressOptions, 'seed'>
   shard: null,
   seeds: 1,
   list: false,
+  full: false,
   help: false,
   origins: { variants: '--variant', scenario: '--scenario', junit: '--junit', replay: '--replay', html: '--html' },
 };
@@ -236,6 +242,8 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): StressOptions {
   if (shrink !== undefined) out.shrink = parseFlag('LOCKSTRESS_SHRINK', shrink);
   const jitter = get('LOCKSTRESS_JITTER');
   if (jitter !== undefined) out.jitter = parseFlag('LOCKSTRESS_JITTER', jitter);
+  const full = get('LOCKSTRESS_FULL');
+  if (full !== undefined) out.full = parseFlag('LOCKSTRESS_FULL', full);
   return out;
 }
 
@@ -334,6 +342,12 @@ export function optionsFromArgs(args: readonly string[]): StressOptions {
       case '--list':
         out.list = true;
         break;
+      case '--full':
+        out.full = true;
+        break;
+      case '--quick':
+        out.full = false;
+        break;
       case '--help':
       case '-h':
         out.help = true;
@@ -400,6 +414,8 @@ flags (each mirrors an environment variable; flags win):
   --html FILE         also write one self-contained HTML report  LOCKSTRESS_HTML
                       (graphs, timelines, lock_stat, coverage)
   --no-jitter         no seeded pauses before locks              LOCKSTRESS_JITTER=0
+  --full              also run the extended variants (see --list) LOCKSTRESS_FULL=1
+  --quick             only the variants not marked extended       (the default)
   --list              list the variants with their descriptions
   --help              this text
 

@@ -79,7 +79,10 @@ export async function loadSelection(options: ResolvedStressOptions): Promise<Sel
       throw new ConfigError(`${namedInput(options.origins.variants, name)}: not a variant of ${scenario.name} (known: ${known.join(', ')})`);
     }
   }
-  const variants = options.variants.length === 0 ? [...scenario.variants] : scenario.variants.filter((v) => options.variants.includes(v.name));
+  const variants =
+    options.variants.length === 0
+      ? scenario.variants.filter((v) => options.full || !v.extended)
+      : scenario.variants.filter((v) => options.variants.includes(v.name));
   return { url, scenario, variants };
 }
 

@@ -278,6 +278,11 @@ export interface Variant {
    * threads gives it the verdict `skipped: needs N threads`, never a FAIL it could not avoid.
    */
   minThreads?: number;
+  /**
+   * Runs only with `--full` (or when named by `--variant`): for variants that widen coverage
+   * beyond what every default run needs (default false).
+   */
+  extended?: boolean;
   /** Replaces the scenario's operations of the same name for this variant. */
   ops?: Readonly<Record<string, Operation>>;
   plan?: Plan;
@@ -331,6 +336,7 @@ export function scenarioProblems(value: unknown): string[] {
         }
       }
     }
+    if (v?.extended !== undefined && typeof v.extended !== 'boolean') problems.push(`variant ${v?.name}: extended must be true or false`);
     if (v?.minThreads !== undefined && !(Number.isInteger(v.minThreads) && v.minThreads >= 1)) {
       problems.push(`variant ${v?.name}: minThreads must be a whole number from 1`);
     }

@@ -40,6 +40,7 @@ describe('stress options', () => {
       LOCKSTRESS_SCHEDULE: 'pct',
       LOCKSTRESS_PCT_DEPTH: '2',
       LOCKSTRESS_REPLAY: 'lsr1.x',
+      LOCKSTRESS_FULL: '1',
     });
     expect(options).toEqual({
       threads: 8,
@@ -61,7 +62,15 @@ describe('stress options', () => {
       seeds: 3,
       shard: { index: 2, count: 4 },
       junit: 'out.xml',
+      full: true,
     });
+  });
+
+  it('--full runs the extended variants too, --quick (the default) does not; a bad LOCKSTRESS_FULL is an error', () => {
+    expect(resolveStressOptions({}).full).toBe(false);
+    expect(optionsFromArgs(['--full']).full).toBe(true);
+    expect(mergeOptions(optionsFromEnv({ LOCKSTRESS_FULL: '1' }), optionsFromArgs(['--quick'])).full).toBe(false);
+    expect(() => optionsFromEnv({ LOCKSTRESS_FULL: 'abc' })).toThrow(/LOCKSTRESS_FULL/);
   });
 
   it('--shard, --seeds and --junit take their values', () => {
@@ -142,6 +151,7 @@ describe('stress options', () => {
       ['--html FILE', 'LOCKSTRESS_HTML'],
       ['--json', 'LOCKSTRESS_JSON=1'],
       ['--no-jitter', 'LOCKSTRESS_JITTER=0'],
+      ['--full', 'LOCKSTRESS_FULL=1'],
     ];
     for (const [flag, variable] of pairs) {
       const line = kStressUsage.split('\n').find((l) => l.trimStart().startsWith(`${flag} `));

@@ -24,6 +24,11 @@ export function variant(
   return { name, description, expect, ops, plan, setup, finish, minThreads };
 }
 
+/** Marks variants that run only with `--full` (or when named): see README "Quick and full runs". */
+export function extended(variants: readonly Variant[]): Variant[] {
+  return variants.map((v) => ({ ...v, extended: true }));
+}
+
 /** A bug that needs two paths at once: one thread can never show it (a race or an ABBA). */
 export const kRace = 2;
 

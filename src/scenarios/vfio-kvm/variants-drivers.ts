@@ -30,7 +30,7 @@ const kCleanPlanWithoutAddRace = planOf(
 export const kDriverVariants: readonly Variant[] = [
   variant(
     'pre-51cdc8bc@zpci',
-    "A (§5.2 A1) on zPCI: kvm_s390_pci_unregister_kvm's put is the last (S-last-ref-is-device), after its " +
+    "§5.2 A1, version A on zPCI (§4 DRV_ZDEV): kvm_s390_pci_unregister_kvm's put is the last (S-last-ref-is-device), after its " +
       'own unlocks but under group_lock, so kvm_destroy_vm -> kvm_vfio_destroy takes group_lock again: ' +
       'recursive-lock, then a real self-deadlock',
     ['recursive-lock', 'deadlock'],
@@ -41,7 +41,7 @@ export const kDriverVariants: readonly Variant[] = [
   ),
   variant(
     'pre-51cdc8bc@kvmgt',
-    "A (§5.2 A1) on kvmgt: intel_vgpu_close_device's put is the last, under group_lock: the same " +
+    "§5.2 A1, version A on kvmgt (§4 DRV_GVT): intel_vgpu_close_device's put is the last, under group_lock: the same " +
       'recursive group_lock in kvm_vfio_destroy as with vfio-ap, though kvmgt never takes kvm->lock',
     ['recursive-lock', 'deadlock'],
     kVersionA,
@@ -51,7 +51,7 @@ export const kDriverVariants: readonly Variant[] = [
   ),
   variant(
     '51cdc8bc@zpci',
-    'B (§6.3 B1) on zPCI: DEV_OPEN/DEV_CLOSE take group_lock -> dev_set->lock -> kzdev_lock -> kvm->lock ' +
+    '§6.3 B1, version B on zPCI: DEV_OPEN/DEV_CLOSE take group_lock -> dev_set->lock -> kzdev_lock -> kvm->lock ' +
       '(kvm_s390_pci_register_kvm), against kvm->lock -> group_lock in kvm_vfio_release: the same ABBA as ' +
       'vfio-ap through the other driver of the reported s390 setup',
     ['deadlock', 'lock-order-cycle'],
@@ -62,7 +62,7 @@ export const kDriverVariants: readonly Variant[] = [
   ),
   variant(
     '51cdc8bc@kvmgt',
-    'B on kvmgt (§6.3 "Not with DRV_GVT"): kvmgt takes kvm->mmu_lock, never kvm->lock, under the vfio ' +
+    '§6.3 "Not with DRV_GVT", version B on kvmgt: kvmgt takes kvm->mmu_lock, never kvm->lock, under the vfio ' +
       'locks, so kvm->lock -> group_lock closes no cycle; its last put under group_lock is safe because B ' +
       'has no vfio callback in kvm_destroy_vm. Clean on every schedule but S-add-vs-del (B still has A3, ' +
       'see add-race): 51cdc8bc120e broke s390, not x86 kvmgt',
@@ -74,7 +74,7 @@ export const kDriverVariants: readonly Variant[] = [
   ),
   variant(
     '51cdc8bc@mix',
-    'B with a vfio-ap mdev, a zPCI device and a kvmgt vGPU in one VM: B1 through whichever s390 driver ' +
+    '§6.3 B1, version B with a vfio-ap mdev, a zPCI device and a kvmgt vGPU in one VM: B1 through whichever s390 driver ' +
       'an opener uses (the reported splat came from vfio-ap: vfio_ap_mdev_open_device)',
     ['deadlock', 'lock-order-cycle'],
     kVersionB,
@@ -84,7 +84,7 @@ export const kDriverVariants: readonly Variant[] = [
   ),
   variant(
     'fix-v2@mix',
-    'C (§7.3) with vfio-ap, zPCI and kvmgt devices in one VM, every schedule: clean on every driver',
+    '§7.3, version C with vfio-ap, zPCI and kvmgt devices in one VM, every schedule: clean on every driver',
     'clean',
     kVersionC,
     cleanPlanOn(TOPOLOGY.mix),
@@ -93,7 +93,7 @@ export const kDriverVariants: readonly Variant[] = [
   ),
   variant(
     '2b48f52f2bff@zpci',
-    "D (§7.5) on zPCI, every schedule: the core's reference outlives close_device, so zPCI's put is " +
+    "§7.5, version D on zPCI, every schedule: the core's reference outlives close_device, so zPCI's put is " +
       'never the last; kzdev_lock -> kvm->lock adds no cycle',
     'clean',
     kVersionD,
@@ -103,7 +103,7 @@ export const kDriverVariants: readonly Variant[] = [
   ),
   variant(
     '2b48f52f2bff@kvmgt',
-    'D (§7.5) on kvmgt, every schedule: dev_set->lock -> kvm->mmu_lock, and the last put is the core\'s',
+    '§7.5, version D on kvmgt, every schedule: dev_set->lock -> kvm->mmu_lock, and the last put is the core\'s',
     'clean',
     kVersionD,
     cleanPlanOn(TOPOLOGY.kvmgt),
@@ -112,7 +112,7 @@ export const kDriverVariants: readonly Variant[] = [
   ),
   variant(
     '2b48f52f2bff@plain',
-    'D (§7.5) on plain vfio-pci (§4 DRV_NONE), every schedule: the driver ignores the kvm, the core still ' +
+    '§7.5, version D on plain vfio-pci (§4 DRV_NONE), every schedule: the driver ignores the kvm, the core still ' +
       'holds its reference from first open to last close',
     'clean',
     kVersionD,
@@ -122,7 +122,7 @@ export const kDriverVariants: readonly Variant[] = [
   ),
   variant(
     '2b48f52f2bff@mix',
-    'D (§7.5) with vfio-ap, zPCI and kvmgt devices in one VM, every schedule, two devices at once',
+    '§7.5, version D with vfio-ap, zPCI and kvmgt devices in one VM, every schedule, two devices at once',
     'clean',
     kVersionD,
     cleanPlanOn(TOPOLOGY.mix),
@@ -131,7 +131,7 @@ export const kDriverVariants: readonly Variant[] = [
   ),
   variant(
     '2b48f52f2bff-destroy@mix',
-    "D′ (§10 M18) with vfio-ap, zPCI and kvmgt devices in one VM: a dying kvm is refused by the core's " +
+    "§10 M18, D′ with vfio-ap, zPCI and kvmgt devices in one VM: a dying kvm is refused by the core's " +
       'kvm_get_kvm_safe, so vfio-ap fails -EINVAL and zPCI and kvmgt open without a kvm',
     'clean',
     kVersionDDestroy,
@@ -141,7 +141,7 @@ export const kDriverVariants: readonly Variant[] = [
   ),
   variant(
     '2b48f52f2bff@two-mdevs',
-    'D (§7.6, S-openfail) with two vfio-ap mdevs on one VM: the second to open fails -EPERM after the ' +
+    '§7.6 and §11 S-openfail, version D with two vfio-ap mdevs on one VM: the second to open fails -EPERM after the ' +
       "core's get, and the open_count == 0 put undoes it: counts unchanged",
     'clean',
     kVersionD,
@@ -151,7 +151,7 @@ export const kDriverVariants: readonly Variant[] = [
   ),
   variant(
     'kvmgt-get-before-eexist',
-    'M19 (§4 DRV_GVT before Nov 2022): intel_vgpu_open_device takes kvm_get_kvm before its -EEXIST ' +
+    '§10 M19 (§4 DRV_GVT before Nov 2022): intel_vgpu_open_device takes kvm_get_kvm before its -EEXIST ' +
       'return for a second vGPU on the VM; close_device is not called after a failed open, so that ' +
       'reference leaks (S-openfail, two vGPUs on one VM)',
     ['refcount-leak'],

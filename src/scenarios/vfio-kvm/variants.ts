@@ -5,7 +5,7 @@
  */
 import type { Variant } from '../contract.js';
 import { SCHEDULE, type Schedule, planOf } from './plans.js';
-import { kAllSchedules, kCleanPlan, kRace, variant } from './variant-kit.js';
+import { extended, kAllSchedules, kCleanPlan, kRace, variant } from './variant-kit.js';
 import { kDriverVariants } from './variants-drivers.js';
 import {
   kVersionA,
@@ -22,7 +22,7 @@ export { kCleanPlan } from './variant-kit.js';
 const kVfioApVariants: readonly Variant[] = [
   variant(
     'pre-51cdc8bc',
-    'version A (v6.2-rc): kvm-vfio .destroy, vfio_file_set_kvm takes group_lock. When the vfio-ap ' +
+    '§5, version A (v6.2-rc): kvm-vfio .destroy, vfio_file_set_kvm takes group_lock. When the vfio-ap ' +
       "driver's put is the last (S-last-ref-is-device), kvm_destroy_vm -> kvm_vfio_destroy takes group_lock " +
       'again in the closing thread: recursive-lock, then a real self-deadlock (A1). Also seen: A2 ' +
       '(a dying kvm handed to an opener: inc-on-zero, use-after-free). No lock-order-cycle: as in the ' +
@@ -33,7 +33,7 @@ const kVfioApVariants: readonly Variant[] = [
   ),
   variant(
     '51cdc8bc',
-    'version B, 51cdc8bc120e: kvm-vfio .release runs under kvm->lock and takes group_lock in ' +
+    '§6, version B, 51cdc8bc120e: kvm-vfio .release runs under kvm->lock and takes group_lock in ' +
       'vfio_file_set_kvm, while DEV_OPEN/DEV_CLOSE take group_lock -> dev_set->lock -> guests_lock -> kvm->lock ' +
       '(B1, the reported splat): an ABBA deadlock on real threads, and the lock-order cycle on any thread count',
     ['deadlock', 'lock-order-cycle'],
@@ -43,7 +43,7 @@ const kVfioApVariants: readonly Variant[] = [
   ),
   variant(
     'fix-v2',
-    'version C, fix v2: group->kvm under the kvm_ref_lock spinlock, vfio core holds a kvm reference ' +
+    '§7.3, version C, fix v2: group->kvm under the kvm_ref_lock spinlock, vfio core holds a kvm reference ' +
       "from first open to last close (get helper under the caller's kvm_ref_lock); FILE_ADD with 9e0f4f2918c2",
     'clean',
     kVersionC,
@@ -51,7 +51,7 @@ const kVfioApVariants: readonly Variant[] = [
   ),
   variant(
     '2b48f52f2bff',
-    'version D, upstream 2b48f52f2bff (+ b0d2d5697e4c): vfio_device_group_get_kvm_safe / vfio_device_put_kvm ' +
+    '§7.5, version D, upstream 2b48f52f2bff (+ b0d2d5697e4c): vfio_device_group_get_kvm_safe / vfio_device_put_kvm ' +
       'under dev_set->lock, set_kvm under kvm_ref_lock; FILE_ADD with 9e0f4f2918c2, the baseline of the mutants',
     'clean',
     kVersionD,
@@ -59,7 +59,7 @@ const kVfioApVariants: readonly Variant[] = [
   ),
   variant(
     '2b48f52f2bff-destroy',
-    "D′ (M18): D's vfio code with A's .destroy callback. set_kvm only takes the spinlock, so no deadlock, " +
+    "§10 M18, D′: D's vfio code with A's .destroy callback. set_kvm only takes the spinlock, so no deadlock, " +
       'and kvm_get_kvm_safe refuses a dying kvm (the opener sees NULL, vfio-ap fails -EINVAL)',
     'clean',
     kVersionDDestroy,
@@ -67,7 +67,7 @@ const kVfioApVariants: readonly Variant[] = [
   ),
   variant(
     'missing-put',
-    'M1: vfio_device_group_close never calls vfio_device_put_kvm, so the core reference taken at first ' +
+    '§10 M1: vfio_device_group_close never calls vfio_device_put_kvm, so the core reference taken at first ' +
       'open leaks and the kvm is never destroyed (I1; the arbiter also reports the undestroyed kvm and the ' +
       'stale device->kvm as invariants)',
     ['refcount-leak'],
@@ -76,7 +76,7 @@ const kVfioApVariants: readonly Variant[] = [
   ),
   variant(
     'double-put',
-    'M3: vfio_device_put_kvm keeps device->kvm and device->put_kvm, so after DEL a reopen (no get, ' +
+    '§10 M3: vfio_device_put_kvm keeps device->kvm and device->put_kvm, so after DEL a reopen (no get, ' +
       'group->kvm is NULL) and its last close put the same kvm again: the count hits 0 early and a later ' +
       'put touches the freed kvm (use-after-free), or goes below 0 (underflow); the arbiter also sees the ' +
       'stale device->kvm (I2, I3)',
@@ -86,7 +86,7 @@ const kVfioApVariants: readonly Variant[] = [
   ),
   variant(
     'put-before-close',
-    "M4: the core's put moved before close_device, so with the VM and kvm-vfio fds closed the vfio-ap " +
+    "§10 M4: the core's put moved before close_device, so with the VM and kvm-vfio fds closed the vfio-ap " +
       'driver drops the last reference under guests_lock + kvm->lock + mdevs_lock, kvm_destroy_vm frees the ' +
       'kvm, and mutex_unlock(&kvm->lock) writes to it (M20 exposed)',
     ['use-after-free'],
@@ -95,7 +95,7 @@ const kVfioApVariants: readonly Variant[] = [
   ),
   variant(
     'unsafe-get',
-    "M5 on D′: kvm_get_kvm instead of kvm_get_kvm_safe. Between the last fd put and kvm_vfio_destroy's " +
+    "§10 M5 on D′: kvm_get_kvm instead of kvm_get_kvm_safe. Between the last fd put and kvm_vfio_destroy's " +
       'set_kvm(NULL), group->kvm still points at a kvm whose users_count is 0: an opener increments from 0. ' +
       'The rest of that round works on a freed kvm, so use-after-free often follows',
     ['inc-on-zero'],
@@ -105,7 +105,7 @@ const kVfioApVariants: readonly Variant[] = [
   ),
   variant(
     'unlocked-read',
-    "M6: group->kvm read before taking kvm_ref_lock. FILE_DEL, KVFIO_CLOSE and VM_CLOSE complete between " +
+    "§10 M6: group->kvm read before taking kvm_ref_lock. FILE_DEL, KVFIO_CLOSE and VM_CLOSE complete between " +
       'the read and the get, so kvm_get_kvm_safe reads a freed kvm (use-after-free; inc-on-zero would need a ' +
       'non-safe get, so use-after-free is what D+M6 shows)',
     [['use-after-free', 'inc-on-zero']],
@@ -115,7 +115,7 @@ const kVfioApVariants: readonly Variant[] = [
   ),
   variant(
     'set-kvm-group-lock',
-    'M7: vfio_file_set_kvm takes group_lock again (A/B locking on D), which brings back B1: kvm->lock -> ' +
+    '§10 M7: vfio_file_set_kvm takes group_lock again (A/B locking on D), which brings back B1: kvm->lock -> ' +
       'group_lock in kvm_vfio_release against group_lock -> dev_set->lock -> guests_lock -> kvm->lock. ' +
       "lockdep also reports §6.3's longer cycle through kv->lock, because FILE_ADD now takes group_lock under kv->lock",
     ['deadlock', 'lock-order-cycle'],
@@ -125,7 +125,7 @@ const kVfioApVariants: readonly Variant[] = [
   ),
   variant(
     'add-race',
-    "M9: FILE_ADD as before 9e0f4f2918c2, set_kvm through kvg->file after mutex_unlock(&kv->lock): a DEL " +
+    "§10 M9: FILE_ADD as before 9e0f4f2918c2, set_kvm through kvg->file after mutex_unlock(&kv->lock): a DEL " +
       'in between frees kvg first (use-after-free). The same window can leave group->kvm set with no list ' +
       'entry (an I6 invariant, and a freed kvm for the next opener)',
     ['use-after-free'],
@@ -135,7 +135,7 @@ const kVfioApVariants: readonly Variant[] = [
   ),
   variant(
     'get-every-open',
-    'M10: the core get runs on every open, not only when open_count == 0; each extra open overwrites ' +
+    '§10 M10: the core get runs on every open, not only when open_count == 0; each extra open overwrites ' +
       'device->kvm and leaks one reference, which the last close cannot put',
     ['refcount-leak'],
     mutant({ getEveryOpen: true }),
@@ -143,7 +143,7 @@ const kVfioApVariants: readonly Variant[] = [
   ),
   variant(
     'unlocked-open-count',
-    'M17: the last-close put tests open_count after dev_set->lock is dropped; two closers both see 0 and ' +
+    '§10 M17: the last-close put tests open_count after dev_set->lock is dropped; two closers both see 0 and ' +
       'put one reference twice (the count reaches 0 early: use-after-free, or underflow). A closer racing a ' +
       "new opener can also clear the opener's reference (leak)",
     [['refcount-underflow', 'use-after-free']],
@@ -153,4 +153,8 @@ const kVfioApVariants: readonly Variant[] = [
   ),
 ];
 
-export const kVariants: readonly Variant[] = [...kVfioApVariants, ...kDriverVariants];
+/**
+ * The default run (`--quick`) is every version and mutant on the reported setup, one vfio-ap mdev
+ * on one VM, and fits in 30 s; `--full` adds the other drivers, topologies and paths.
+ */
+export const kVariants: readonly Variant[] = [...kVfioApVariants, ...extended(kDriverVariants)];

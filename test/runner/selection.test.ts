@@ -1,0 +1,22 @@
+/**
+ * Which variants a run selects: the default (quick) run leaves out the variants marked extended,
+ * --full takes them all, and --variant names any, extended or not.
+ */
+import { describe, expect, it } from 'vitest';
+import { resolveStressOptions } from '../../src/runner/options.js';
+import { loadSelection } from '../../src/runner/run-stress.js';
+
+describe('variant selection', () => {
+  it('quick by default, everything with --full, and a named extended variant runs when named', async () => {
+    const quick = await loadSelection(resolveStressOptions({}));
+    const full = await loadSelection(resolveStressOptions({ full: true }));
+    const named = await loadSelection(resolveStressOptions({ variants: ['2b48f52f2bff@zpci'] }));
+    const extended = full.variants.filter((v) => v.extended).map((v) => v.name);
+    expect(extended).toContain('2b48f52f2bff@zpci');
+    expect(quick.variants.some((v) => v.extended)).toBe(false);
+    expect(quick.variants.map((v) => v.name)).toContain('51cdc8bc');
+    expect(full.variants.map((v) => v.name)).toEqual(expect.arrayContaining([...quick.variants.map((v) => v.name), ...extended]));
+    expect(full.variants).toHaveLength(quick.variants.length + extended.length);
+    expect(named.variants.map((v) => v.name)).toEqual(['2b48f52f2bff@zpci']);
+  });
+});
