@@ -2,7 +2,8 @@
  * The `os` schedule policy of a stress round: the operating system interleaves the threads, and a
  * seeded jitter before each lock (and at `ctx.jitter()`) shifts them against each other to widen
  * race windows. The jitter of a round is derived from (seed, round, thread), so a seed replays the
- * same pauses (not the same OS decisions).
+ * same pauses (not the same OS decisions). Only the ops phase of a round pauses: in setup and
+ * finish no other thread runs.
  *
  * Every scheduling point also bumps the thread's progress word (kThreadProgress), which the
  * watchdog reads to tell a thread that loops without ever reaching a lock, a shared operation or a
@@ -31,6 +32,11 @@ export class OsSchedule implements SchedulePolicy {
   private rng: Rng;
   /** A private word to spin on and to sleep on (nobody ever notifies it). */
   private readonly own = new Int32Array(new SharedArrayBuffer(4));
+  /**
+   * Between beginOps and leaveOps. Pauses outside the ops phase (thread 0's setup, finish and
+   * checks, while every other thread waits at a barrier) widen no race and only slow the rounds.
+   */
+  private inOps = false;
 
   constructor(
     memory: SharedMemory,
@@ -65,11 +71,17 @@ export class OsSchedule implements SchedulePolicy {
 
   enterOps(): void {}
 
-  beginOps(): void {}
+  beginOps(): void {
+    this.inOps = true;
+  }
 
-  leaveOps(): void {}
+  leaveOps(): void {
+    this.inOps = false;
+  }
 
-  abandon(): void {}
+  abandon(): void {
+    this.inOps = false;
+  }
 
   private bump(): void {
     // Plain store: only this thread writes its progress word; the watchdog only compares values.
@@ -77,7 +89,7 @@ export class OsSchedule implements SchedulePolicy {
   }
 
   private pause(): void {
-    if (!this.jitterOn) return;
+    if (!this.jitterOn || !this.inOps) return;
     const r = this.rng.next();
     if (r < kNoPause) return;
     if (r < kSpinBelow) {
