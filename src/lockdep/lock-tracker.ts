@@ -137,11 +137,13 @@ import { inHardirq, inInterrupt, inSoftirq, hardirqsEnabled, softirqsEnabled } f
 import { classSleeps, lockClassOf, lockNameOf, lockOwnerOf, subclassOf } from '../primitives/lock-table.js';
 import { Acquire } from '../primitives/tracked-lock.js';
 import { SharedEdgeTable } from './edge-table.js';
-import { EventRing } from '../primitives/event-ring.js';
+import { EventRing, acquireKindId, releaseKindId, writeLockEvent } from '../primitives/event-ring.js';
 import { conflictingUsage } from './irq-usage.js';
 
 /** One acquisition in this many is timed for lock_stat's max hold (a power of two). */
 export const kHoldSampleEvery = 32;
+// A module-local copy: an exported const is read through its module cell, with a hole check.
+const kHoldSampleMask = kHoldSampleEvery - 1;
 /** Distinct classes an operation's waits are remembered for (for complete's dependencies). */
 export const kMaxOpWaits = 32;
 
@@ -151,6 +153,8 @@ const kPlainUsage = (1 << UsageBit.EnabledHardirq) | (1 << UsageBit.EnabledSofti
 const kInfoSleeps = 1;
 const kInfoPlainMarked = 2;
 const kInfoShift = 2;
+/** A held entry's read-mode bits, in place in its kHeldClass word. */
+const kHeldReadBits = HeldFlag.ReadMask << kHeldFlagsShift;
 
 export interface TrackerOptions {
   /**
@@ -186,6 +190,9 @@ export class LockTracker implements LockObserver {
   private acquisitions = 0;
   /** This thread's event ring (primitives/event-ring.ts): its last lock events, for reports. */
   readonly events: EventRing;
+  /** The ring's head and entry 0 (word indices), for the hot path's writeLockEvent. */
+  private readonly ringHead: number;
+  private readonly ringEntries: number;
   /** What the current operation waited for: classes, R (1) or N (0), sites (see "Completions"). */
   private readonly tracksWaits: boolean;
   private readonly opWaitClasses = new Int32Array(kMaxOpWaits);
@@ -210,12 +217,27 @@ export class LockTracker implements LockObserver {
     this.statBase = threadStatBase(memory.layout, thread, 0);
     this.edges = new SharedEdgeTable(memory, thread, (site) => this.site(site));
     this.events = new EventRing(memory, thread);
+    this.ringHead = this.events.head;
+    this.ringEntries = this.events.entries;
     this.tracksWaits = options.completions === true;
   }
 
   // ---- LockObserver --------------------------------------------------------------------------
 
   willAcquire(lockId: number, site: string): void {
+    const { i32, base } = this;
+    // The plain case returns here: a lock whose class and plain usage this thread knows, taken in
+    // process context with nothing held, so no check below can fire (they all need a held lock,
+    // an atomic context or a usage bit not yet marked). `as number`: indices of this thread's own
+    // record, in bounds (no `?? 0` on the hot path: its bytecode counts against V8's inlining budget).
+    const known = this.infoOf[lockId] ?? -1;
+    if (known < 0 || (known & kInfoPlainMarked) === 0 || ((i32[base + kThreadAtomicDepth] as number) | (i32[base + kThreadDepth] as number)) !== 0) {
+      this.willAcquireChecked(lockId, site);
+    }
+  }
+
+  /** willAcquire past its fast return: the checks, in lock_acquire's order. */
+  private willAcquireChecked(lockId: number, site: string): void {
     const { i32, base } = this;
     const info = this.lockInfo(lockId);
     const cls = info >> kInfoShift;
@@ -314,10 +336,37 @@ export class LockTracker implements LockObserver {
    * reading the held stack read a stack that did not move (readWaitStates).
    */
   acquired(lockId: number, site: string, waitStartUs: number): void {
+    // A wait was timed anyway; otherwise time one acquisition in kHoldSampleEvery. The timed ones,
+    // and every one in a world with completions, take the general path; the rest are written
+    // here, small enough for V8 to inline into lock() (push() and the event ring's write, by hand).
+    const { i32, base } = this;
+    const info = this.infoOf[lockId] ?? -1;
+    // `as number`: this thread's own record, in bounds (see willAcquire).
+    const depth = i32[base + kThreadDepth] as number;
+    if (waitStartUs >= 0 || (this.acquisitions++ & kHoldSampleMask) === 0 || info < 0 || depth >= kMaxHeldLocks || this.tracksWaits) {
+      this.acquiredTimed(lockId, site, waitStartUs);
+      return;
+    }
+    const siteId = site === this.lastSite ? this.lastSiteId : this.site(site);
+    const cls = info >> kInfoShift;
+    const entry = this.heldStack + depth * kHeldWords;
+    i32[entry + kHeldSite] = siteId;
+    i32[entry + kHeldSinceUs] = -1;
+    i32[entry + kHeldClass] = cls;
+    i32[entry + kHeldLock] = lockId;
+    i32[base + kThreadDepth] = depth + 1;
+    if ((info & kInfoSleeps) === 0) i32[base + kThreadAtomicDepth] = (i32[base + kThreadAtomicDepth] as number) + 1;
+    const stat = this.statBase + cls * kStatWords + kStatAcquisitions;
+    i32[stat] = (i32[stat] as number) + 1;
+    writeLockEvent(i32, this.ringHead, this.ringEntries, acquireKindId(lockId), siteId, -1);
+    if (i32[base + kThreadCurrentOp] !== 0) this.sampleOverlap();
+  }
+
+  /** acquired() for a timed acquisition (after a wait, or the hold-time sample), or with completions. */
+  private acquiredTimed(lockId: number, site: string, waitStartUs: number): void {
     const info = this.lockInfo(lockId);
     const cls = info >> kInfoShift;
-    // A wait was timed anyway; otherwise time one acquisition in kHoldSampleEvery.
-    const timed = waitStartUs >= 0 || (this.acquisitions++ & (kHoldSampleEvery - 1)) === 0;
+    const timed = waitStartUs >= 0 || ((this.acquisitions - 1) & kHoldSampleMask) === 0;
     const now = timed ? this.memory.nowUs() : -1;
     if (waitStartUs >= 0) this.waited(cls, now - waitStartUs);
     this.push(lockId, info, cls, site, now, 0);
@@ -327,7 +376,7 @@ export class LockTracker implements LockObserver {
   }
 
   acquiredAs(lockId: number, site: string, waitStartUs: number, how: number): void {
-    const timed = waitStartUs >= 0 || (this.acquisitions++ & (kHoldSampleEvery - 1)) === 0;
+    const timed = waitStartUs >= 0 || (this.acquisitions++ & kHoldSampleMask) === 0;
     const now = timed ? this.memory.nowUs() : -1;
     const cls = this.classFor(lockId, how);
     const mode = this.readMode(how, (this.i32[this.base + kThreadAtomicDepth] ?? 0) & IrqWord.IrqMask);
@@ -350,6 +399,19 @@ export class LockTracker implements LockObserver {
   }
 
   willRelease(lockId: number, site: string): boolean {
+    const { i32, base } = this;
+    // `as number`: this thread's own record, in bounds (see willAcquire).
+    const depth = i32[base + kThreadDepth] as number;
+    const top = this.heldStack + (depth - 1) * kHeldWords;
+    // The usual unlock, done here: the top entry, held exclusively, not timed. The rest (out of
+    // order, timed, misuse) take release().
+    if (depth > 0 && i32[top + kHeldLock] === lockId && ((i32[top + kHeldClass] as number) & kHeldReadBits) === 0 && (i32[top + kHeldSinceUs] as number) < 0) {
+      i32[base + kThreadDepth] = depth - 1;
+      // A held lock went through lockInfo when it was acquired, so its info is known.
+      if (((this.infoOf[lockId] as number) & kInfoSleeps) === 0) i32[base + kThreadAtomicDepth] = (i32[base + kThreadAtomicDepth] as number) - 1;
+      writeLockEvent(i32, this.ringHead, this.ringEntries, releaseKindId(lockId), site === this.lastSite ? this.lastSiteId : this.site(site), -1);
+      return true;
+    }
     return this.release(lockId, site, false);
   }
 

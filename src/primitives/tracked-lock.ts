@@ -51,10 +51,16 @@ export const subclassBits = (subclass: number): number => subclass << Acquire.Su
 /** lock(): lockdep's lock_acquire, the attempt, the contended wait, then the acquired record. */
 export function acquireTracked(lock: LockPrimitive, observer: LockObserver, site: string): void {
   observer.willAcquire(lock.id, site);
-  if (lock.fastAcquire()) {
-    observer.acquired(lock.id, site, -1);
-    return;
-  }
+  if (lock.fastAcquire()) observer.acquired(lock.id, site, -1);
+  else acquireContended(lock, observer, site);
+}
+
+/**
+ * The wait of {@link acquireTracked}, out of line: V8 inlines a call only while the caller's
+ * inlined bytecode stays under a budget, and code that runs once per contended wait should not
+ * spend it.
+ */
+function acquireContended(lock: LockPrimitive, observer: LockObserver, site: string): void {
   const waitStart = observer.contended(lock.id, site, 0);
   lock.waitAcquire();
   observer.acquired(lock.id, site, waitStart);
