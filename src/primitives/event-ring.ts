@@ -18,7 +18,10 @@
  * | 7    | end: n again                                                     |
  *
  * Event n goes to entry n mod 64. Publication, owner thread only, plain stores in this order:
- * begin = n, the fields, end = n, then the header's head = n. A reader (the main thread) reads end,
+ * begin = n, the fields, end = n, then the header's head = n. The lock tracker writes its untimed
+ * lock events itself, with these stores in this order (lockdep/lock-tracker.ts acquiredAtOnce and
+ * willRelease: V8 inlines them whole only while their bytecode is small, and a call here would
+ * count twice against its budget); the rest come through {@link EventRing}. A reader (the main thread) reads end,
  * the fields, then begin, with Atomics.load; the entry is whole when begin === end !== 0. A writer
  * reusing the entry stores begin first, so a reader that saw any new field sees the new begin too.
  * This relies on the writer's stores becoming visible in program order: true on x86-64 (TSO), and
@@ -132,7 +135,7 @@ export class EventRing {
   // first as `undefined` is kept by V8 as a generic tagged value, which made each event about
   // twice as slow (measured).
   private declare readonly i32: Int32Array;
-  /** Word index of the ring's head, and of its entry 0 (for {@link writeLockEvent}). */
+  /** Word index of the ring's head, and of its entry 0 (the lock tracker writes lock events itself). */
   declare readonly head: number;
   declare readonly entries: number;
   /** The round of the last round-start event this writer recorded. */
@@ -167,18 +170,21 @@ export class EventRing {
 
   /** A lock event: like {@link record}, without the value (see the file comment). */
   private lockEvent(kind: number, lockId: number, site: number, timeUs: number): void {
-    writeLockEvent(this.i32, this.head, this.entries, kind | (lockId << kIdShift), site, timeUs);
+    const i32 = this.i32;
+    const n = (i32[this.head] ?? 0) + 1;
+    const e = this.entries + (n & kMask) * kWords;
+    i32[e + kBegin] = n;
+    i32[e + kKindId] = kind | (lockId << kIdShift);
+    i32[e + kSite] = site;
+    i32[e + kTime] = timeUs;
+    i32[e + kEnd] = n;
+    i32[this.head] = n;
   }
 
   // The lock events, one method each so that the tracker's hot path names no imported constant.
   /** A lock taken, at once (`waited` false) or after a wait; `timeUs` -1 when not timed. */
   acquired(lockId: number, site: number, timeUs: number, waited: boolean): void {
     this.lockEvent(waited ? kAcquired : kAcquire, lockId, site, timeUs);
-  }
-
-  /** A lock taken at the first attempt, not timed: {@link acquired}'s common case, with fewer arguments. */
-  acquiredAtOnce(lockId: number, site: number): void {
-    this.lockEvent(kAcquire, lockId, site, -1);
   }
 
   /** The first attempt failed at `timeUs`: the thread waits. */
@@ -233,29 +239,6 @@ export class EventRing {
     }
     Atomics.store(i32, owner, logIndex + 1);
   }
-}
-
-/** `kindId` of an untimed lock taken at the first attempt, for {@link writeLockEvent}. */
-export const acquireKindId = (lockId: number): number => kAcquire | (lockId << kIdShift);
-/** `kindId` of a lock release, for {@link writeLockEvent}. */
-export const releaseKindId = (lockId: number): number => kRelease | (lockId << kIdShift);
-
-/**
- * Appends a lock event (`kindId`: kind | id << kEventIdShift) to the ring whose head and entry 0
- * are at `head` and `entries` of `i32` (an {@link EventRing}'s `head` and `entries`). A function
- * over the array rather than a method, so that the lock tracker's hot path, which already has the
- * array in hand, writes the event without loading a second view of the same buffer.
- */
-export function writeLockEvent(i32: Int32Array, head: number, entries: number, kindId: number, site: number, timeUs: number): void {
-  const n = (i32[head] ?? 0) + 1;
-  const e = entries + (n & kMask) * kWords;
-  // Plain stores, begin first and end last (see the file comment).
-  i32[e + kBegin] = n;
-  i32[e + kKindId] = kindId;
-  i32[e + kSite] = site;
-  i32[e + kTime] = timeUs;
-  i32[e + kEnd] = n;
-  i32[head] = n;
 }
 
 /** An event as stored: ids, not names. */
