@@ -90,7 +90,9 @@ export class FutexMutex implements LockPrimitive {
 
   unlock(site = ''): void {
     if (this.observer !== null) return releaseTracked(this, this.observer, site);
-    this.release();
+    // release(), written out: with tracking off it is the whole unlock (and one call less to inline).
+    const seen = Atomics.compareExchange(this.i32, this.stateIndex, this.mine, 0);
+    if (seen !== this.mine) this.releaseSlow(seen);
   }
 
   fastAcquire(): boolean {
