@@ -73,8 +73,9 @@ export function acquireTracked(lock: LockPrimitive, observer: LockObserver, site
 
 /**
  * {@link acquireTracked} past its common case. Not `taken`: the checks, the contended wait, the
- * record (no second attempt: a ticket lock has taken its ticket). `taken` but refused by the
- * tracker (held stack full): undo the attempt, then willAcquire throws.
+ * record (no second attempt). `taken` but refused by the tracker (held stack full): undo the
+ * attempt, then willAcquire throws. Only for locks whose failed attempt leaves no trace: a
+ * ticket lock, whose failed attempt takes a ticket, uses {@link acquireTrackedCheckingFirst}.
  */
 export function acquireTrackedSlowly(lock: LockPrimitive, observer: LockObserver, site: string, taken: boolean): void {
   if (taken) {
@@ -83,6 +84,22 @@ export function acquireTrackedSlowly(lock: LockPrimitive, observer: LockObserver
     throw new ProtocolError(`lock ${lock.id} at ${site || '?'}: the tracker refused it, yet its checks passed`);
   }
   observer.willAcquire(lock.id, site);
+  const waitStart = observer.contended(lock.id, site, 0);
+  lock.waitAcquire();
+  observer.acquired(lock.id, site, waitStart);
+}
+
+/**
+ * lock() with the checks before the attempt, for a lock whose failed attempt leaves a trace (a
+ * ticket lock takes its ticket): {@link acquireTracked}'s refusal could not be undone there, so
+ * willAcquire throws before anything is taken, as it always did.
+ */
+export function acquireTrackedCheckingFirst(lock: LockPrimitive, observer: LockObserver, site: string): void {
+  observer.willAcquire(lock.id, site);
+  if (lock.fastAcquire()) {
+    observer.acquired(lock.id, site, -1);
+    return;
+  }
   const waitStart = observer.contended(lock.id, site, 0);
   lock.waitAcquire();
   observer.acquired(lock.id, site, waitStart);
