@@ -44,10 +44,10 @@ import { type LockPrimitive, acquireTracked, acquireTrackedAs, releaseTracked, t
 const kSpinsBeforeSleep = 64;
 
 export class FutexMutex implements LockPrimitive {
-  private readonly i32: Int32Array;
-  private readonly stateIndex: number;
+  protected readonly i32: Int32Array;
+  protected readonly stateIndex: number;
   /** `owner << 1` for this thread: the whole word when it holds the lock with no waiters. */
-  private readonly mine: number;
+  protected readonly mine: number;
 
   /**
    * @param memory the shared buffer
@@ -110,7 +110,7 @@ export class FutexMutex implements LockPrimitive {
   }
 
   /** The release CAS saw `seen`, not `mine`: waiters to wake, or an unlock by a non-owner. */
-  private releaseSlow(seen: number): void {
+  protected releaseSlow(seen: number): void {
     if (seen >> 1 !== this.thread + 1) {
       // With a tracker the misuse was reported and the release skipped; without one it is a bug.
       throw new ProtocolError(
