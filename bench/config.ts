@@ -20,15 +20,17 @@ export interface BenchConfig {
   json: boolean;
   /** Folder for the timed mix's latency chart (mix-latency.svg), '' = none. `--plot DIR`. */
   plot: string;
+  /** Only the headline ratios (and the engine's limit table measured with them). `--headline-only`. */
+  headlineOnly: boolean;
   help: boolean;
 }
 
-export const kDefaultBenchConfig: BenchConfig = { threadCounts: [1, 2, 4], timeMs: 1000, stressThreads: 4, repeat: 1, json: false, plot: '', help: false };
+export const kDefaultBenchConfig: BenchConfig = { threadCounts: [1, 2, 4], timeMs: 1000, stressThreads: 4, repeat: 1, json: false, plot: '', headlineOnly: false, help: false };
 
 /** Bounds of `--repeat` / `LOCKSTRESS_BENCH_REPEAT`. */
 export const kRepeatLimits = [1, 100] as const;
 
-export const kBenchUsage = `usage: npm run bench -- [--repeat N] [--json] [--plot DIR] [--help]
+export const kBenchUsage = `usage: npm run bench -- [--repeat N] [--headline-only] [--json] [--plot DIR] [--help]
 
 Measures what each lock costs: uncontended, contended and handoff, against raw Atomics,
 async-mutex and V8's Atomics.Mutex, plus the vfio/kvm open+close path, stress throughput, the
@@ -44,6 +46,8 @@ environment:
   LOCKSTRESS_THREADS         threads of the stress-throughput suite and the timed mix (default 4)
 flags:
   --repeat N                 as LOCKSTRESS_BENCH_REPEAT; prints the spread of the N medians
+  --headline-only            only the headline ratios (and the rendezvous limit beside the
+                             engine, measured with them): no suite tables, no timed mix
   --json                     one JSON document on stdout, tables on stderr
   --plot DIR                 write DIR/mix-latency.svg: the timed mix's latency by percentile
   --help                     this text`;
@@ -74,6 +78,7 @@ export function benchConfig(env: NodeJS.ProcessEnv, args: readonly string[]): Be
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] ?? '';
     if (arg === '--json') config.json = true;
+    else if (arg === '--headline-only') config.headlineOnly = true;
     else if (arg === '--help' || arg === '-h') config.help = true;
     else if (arg === '--repeat' || arg.startsWith('--repeat=')) {
       const inline = arg.startsWith('--repeat=') ? arg.slice('--repeat='.length) : undefined;

@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: every suite, a table per suite, the headline ratios (interleaved, see
+ * `npm run bench`: every suite, a table per suite (none with `--headline-only`), the headline ratios (interleaved, see
  * bench/headline.ts; the engine against its barrier's limit among them) with their spread and
  * targets, the timed mix's cost and benefit lines, and with `--json` one JSON document on
  * stdout (tables then go to stderr); `--plot DIR` also draws the timed mix (bench/plot.ts).
@@ -64,7 +64,7 @@ export async function runBench(
   const mix: MixVersion[] = [];
   const aborted = (): boolean => signal?.aborted === true;
   const step = async (title: string, run: () => SuiteOutput | Promise<SuiteOutput>, table: TableKind = 'common'): Promise<void> => {
-    if (aborted()) return;
+    if (aborted() || config.headlineOnly) return;
     progress(`bench: ${title}...`);
     const output = await run();
     suites.push({ title, output, partial: aborted(), table });

@@ -37,14 +37,14 @@ export const kRatioSpecs: readonly RatioSpec[] = [
     measure: 'uncontended',
     label: 'FutexMutex (tracking off) / raw CAS pair',
     sides: ['futex-mutex/uncontended', 'raw-cas/uncontended'],
-    target: { op: '<=', value: 1.2 },
+    target: { op: '<=', value: 1.1 },
   },
   {
     key: 'trackingOnVsOff',
     measure: 'uncontended',
     label: 'FutexMutex tracking on / off',
     sides: ['futex-mutex+tracking/uncontended', 'futex-mutex/uncontended'],
-    target: { op: '<=', value: 3 },
+    target: { op: '<=', value: 2 },
   },
   {
     key: 'asyncMutexVsMutex',

@@ -14,6 +14,7 @@ import { LockTable } from '../../src/primitives/lock-table.js';
 import { SpinLock } from '../../src/primitives/spin-lock.js';
 import { StringTable } from '../../src/primitives/string-table.js';
 import { TicketSpinLock } from '../../src/primitives/ticket-spin-lock.js';
+import { TrackedFutexMutex } from '../../src/primitives/tracked-futex-mutex.js';
 import { LockTracker } from '../../src/lockdep/lock-tracker.js';
 import { resetLockOrderGraph } from '../../src/scenarios/world.js';
 import { type BenchResult, type SuiteOutput, fromTinybench } from '../bench-result.js';
@@ -47,7 +48,8 @@ export function createUncontendedTasks(): Record<UncontendedTaskName, Uncontende
   resetLockOrderGraph(memory);
   const tracker = new LockTracker(memory, strings, new FindingLog(memory), 0);
   const plain = new FutexMutex(memory, table.defineLock(LockKind.Mutex, 'bench_mutex', 'bench_mutex'), 0, null);
-  const tracked = new FutexMutex(memory, table.defineLock(LockKind.Mutex, 'bench_tracked', 'bench_tracked'), 0, tracker);
+  // As lock-kinds.ts makes a tracked mutex.
+  const tracked = new TrackedFutexMutex(memory, table.defineLock(LockKind.Mutex, 'bench_tracked', 'bench_tracked'), 0, tracker);
   const spin = new SpinLock(memory, table.defineLock(LockKind.SpinLock, 'bench_spin', 'bench_spin'), 0, null);
   const ticket = new TicketSpinLock(memory, table.defineLock(LockKind.TicketSpinLock, 'bench_ticket', 'bench_ticket'), 0, null);
   const i32 = memory.i32;

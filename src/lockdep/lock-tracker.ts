@@ -92,6 +92,14 @@ import {
   kStatAcquisitions as kStatAcquisitions_,
   kStatContentions as kStatContentions_,
   kStatWords as kStatWords_,
+  kEventBegin,
+  kEventEnd,
+  kEventIdShift,
+  kEventKindId,
+  kEventRingEntries,
+  kEventSite,
+  kEventTimeUs,
+  kEventWords,
   overlapIndex,
   threadBase,
   threadStatBase,
@@ -137,7 +145,7 @@ import { inHardirq, inInterrupt, inSoftirq, hardirqsEnabled, softirqsEnabled } f
 import { classSleeps, lockClassOf, lockNameOf, lockOwnerOf, subclassOf } from '../primitives/lock-table.js';
 import { Acquire } from '../primitives/tracked-lock.js';
 import { SharedEdgeTable } from './edge-table.js';
-import { EventRing } from '../primitives/event-ring.js';
+import { EventKind, EventRing } from '../primitives/event-ring.js';
 import { conflictingUsage } from './irq-usage.js';
 
 /** One acquisition in this many is timed for lock_stat's max hold (a power of two). */
@@ -147,10 +155,61 @@ export const kMaxOpWaits = 32;
 
 /** Usage bits of a plain exclusive acquisition in process context: HARDIRQ-ON-W and SOFTIRQ-ON-W. */
 const kPlainUsage = (1 << UsageBit.EnabledHardirq) | (1 << UsageBit.EnabledSoftirq);
-/** lockInfo bits: the lock sleeps; this thread marked its class's plain usage; the class above. */
+/**
+ * lockInfo bits: the lock sleeps; this thread marked its class's plain usage; a plain acquisition
+ * needs no check (its usage is marked, and the world has no completions); the info is known (0:
+ * not read yet); the class above.
+ */
 const kInfoSleeps = 1;
 const kInfoPlainMarked = 2;
-const kInfoShift = 2;
+const kInfoFast = 4;
+const kInfoKnown = 8;
+const kInfoShift = 4;
+
+/**
+ * What the hot path (acquiredAtOnce, willRelease) uses: the layout's words and the constants
+ * above, as a const enum, which TypeScript writes into the code as literals (the values are
+ * layout.ts's, read at compile time). A module const costs no time once V8 has optimized the code,
+ * but in bytecode each use is a context-slot load and a hole check (4 bytes), and bytecode size is
+ * what V8's inlining budget counts (see tracked-lock.ts `acquireTracked`).
+ */
+const enum Hot {
+  HeldLock = kHeldLock_,
+  HeldSite = kHeldSite_,
+  HeldSinceUs = kHeldSinceUs_,
+  HeldClass = kHeldClass_,
+  HeldWords = kHeldWords_,
+  /** A held entry's read-mode bits (HeldFlag.ReadMask, spelled 3: see below), in place in its kHeldClass word. */
+  HeldReadBits = 3 << kHeldFlagsShift_,
+  StatWords = kStatWords_,
+  StatAcquisitions = kStatAcquisitions_,
+  SampleMask = kHoldSampleEvery - 1,
+  InfoSleeps = kInfoSleeps,
+  InfoFast = kInfoFast,
+  InfoShift = kInfoShift,
+  // The event ring's entry (primitives/event-ring.ts), for the lock events written here.
+  EventBegin = kEventBegin,
+  EventKindId = kEventKindId,
+  EventSite = kEventSite,
+  EventTime = kEventTimeUs,
+  EventEnd = kEventEnd,
+  EventWords = kEventWords,
+  EventIdShift = kEventIdShift,
+  EventMask = kEventRingEntries - 1,
+  /** EventKind.Acquire and EventKind.Release (spelled out: see below). */
+  AcquireEvent = 1,
+  ReleaseEvent = 4,
+}
+// An enum member cannot read an object's property, so Hot.HeldReadBits spells HeldFlag.ReadMask
+// as 3; this stops the build if the layout's value changes.
+HeldFlag.ReadMask satisfies 3;
+EventKind.Acquire satisfies Hot.AcquireEvent;
+EventKind.Release satisfies Hot.ReleaseEvent;
+// The hot path stores the first word of a held entry, an event and a stat record at the record's
+// own index (`+ 0` is a few bytes of bytecode each): this stops the build if one moves.
+0 satisfies Hot.HeldLock;
+0 satisfies Hot.EventBegin;
+0 satisfies Hot.StatAcquisitions;
 
 export interface TrackerOptions {
   /**
@@ -163,13 +222,17 @@ export interface TrackerOptions {
 export class LockTracker implements LockObserver {
   private readonly i32: Int32Array;
   private readonly base: number;
-  /** `(class << 1) | sleeps` of each lock id, read once (lock records never change after setup). */
+  /** {@link lockInfo} of each lock id, read once (lock records never change after setup); 0: not yet. */
   private readonly infoOf: Int32Array;
   private readonly sleepsOf: Int8Array;
   /** Usage bits this thread set or saw set, per class (they are only ever set). */
   private readonly usageKnown: Uint8Array;
   /** Word index of held-stack entry 0, and of this thread's lock_stat record of class 0. */
   private readonly heldStack: number;
+  /** Word indices of this thread's depth, atomic-context and current-op words (base + kThreadDepth, ...). */
+  private readonly depthIndex: number;
+  private readonly atomicIndex: number;
+  private readonly currentOpIndex: number;
   private readonly statBase: number;
   /** Scratch: the classes of the held stack, bottom first, filled by willAcquire. */
   private readonly heldClasses = new Int32Array(kMaxHeldLocks);
@@ -186,6 +249,9 @@ export class LockTracker implements LockObserver {
   private acquisitions = 0;
   /** This thread's event ring (primitives/event-ring.ts): its last lock events, for reports. */
   readonly events: EventRing;
+  /** The ring's head and entry 0 (word indices), for the lock events the hot path writes itself. */
+  private readonly ringHead: number;
+  private readonly ringEntries: number;
   /** What the current operation waited for: classes, R (1) or N (0), sites (see "Completions"). */
   private readonly tracksWaits: boolean;
   private readonly opWaitClasses = new Int32Array(kMaxOpWaits);
@@ -203,13 +269,18 @@ export class LockTracker implements LockObserver {
   ) {
     this.i32 = memory.i32;
     this.base = threadBase(memory.layout, thread);
-    this.infoOf = new Int32Array(memory.layout.capacities.locks).fill(-1);
+    this.infoOf = new Int32Array(memory.layout.capacities.locks);
     this.sleepsOf = new Int8Array(memory.layout.capacities.classes).fill(-1);
     this.usageKnown = new Uint8Array(memory.layout.capacities.classes);
     this.heldStack = heldBase(memory.layout, thread, 0);
+    this.depthIndex = this.base + kThreadDepth;
+    this.atomicIndex = this.base + kThreadAtomicDepth;
+    this.currentOpIndex = this.base + kThreadCurrentOp;
     this.statBase = threadStatBase(memory.layout, thread, 0);
     this.edges = new SharedEdgeTable(memory, thread, (site) => this.site(site));
     this.events = new EventRing(memory, thread);
+    this.ringHead = this.events.head;
+    this.ringEntries = this.events.entries;
     this.tracksWaits = options.completions === true;
   }
 
@@ -314,10 +385,63 @@ export class LockTracker implements LockObserver {
    * reading the held stack read a stack that did not move (readWaitStates).
    */
   acquired(lockId: number, site: string, waitStartUs: number): void {
+    // A wait was timed anyway; otherwise one acquisition in kHoldSampleEvery is timed.
+    if (waitStartUs < 0) this.acquisitions++;
+    this.acquiredTimed(lockId, site, waitStartUs);
+  }
+
+  acquiredAtOnce(lockId: number, site: string): boolean {
+    const i32 = this.i32;
+    const info = this.infoOf[lockId] ?? 0;
+    // The plain case, recorded here: a lock whose plain usage this thread marked, in a world
+    // without completions (Hot.InfoFast), taken in process context with nothing held (so no check
+    // can fire: they all need a held lock, an atomic context or a usage bit not yet marked), not
+    // sampled for hold time. `as number`: words of this thread's own record, in bounds (no `?? 0`
+    // here: its bytecode counts against V8's inlining budget, see tracked-lock.ts).
+    if ((this.acquisitions++ & Hot.SampleMask) === 0 || (info & Hot.InfoFast) === 0 || ((i32[this.depthIndex] as number) | (i32[this.atomicIndex] as number)) !== 0) {
+      return this.acquiredChecked(lockId, site);
+    }
+    const siteId = site === this.lastSite ? this.lastSiteId : this.site(site);
+    const cls = info >> Hot.InfoShift;
+    // push() at depth 0, untimed.
+    const entry = this.heldStack;
+    i32[entry + Hot.HeldSite] = siteId;
+    i32[entry + Hot.HeldSinceUs] = -1;
+    i32[entry + Hot.HeldClass] = cls;
+    i32[entry] = lockId; // + Hot.HeldLock (0)
+    i32[this.depthIndex] = 1;
+    if ((info & Hot.InfoSleeps) === 0) i32[this.atomicIndex] = 1;
+    const stat = this.statBase + cls * Hot.StatWords; // + Hot.StatAcquisitions (0)
+    i32[stat] = (i32[stat] as number) + 1;
+    // The event, as event-ring.ts writes one (begin, fields, end, head), untimed.
+    const n = (i32[this.ringHead] as number) + 1;
+    const e = this.ringEntries + (n & Hot.EventMask) * Hot.EventWords;
+    i32[e] = n; // + Hot.EventBegin (0)
+    i32[e + Hot.EventKindId] = Hot.AcquireEvent | (lockId << Hot.EventIdShift);
+    i32[e + Hot.EventSite] = siteId;
+    i32[e + Hot.EventTime] = -1;
+    i32[e + Hot.EventEnd] = n;
+    i32[this.ringHead] = n;
+    if (i32[this.currentOpIndex] !== 0) this.sampleOverlap();
+    return true;
+  }
+
+  /** acquiredAtOnce past its plain case (its sample count is bumped): the full checks, then the record. */
+  private acquiredChecked(lockId: number, site: string): boolean {
+    if ((this.i32[this.depthIndex] ?? 0) >= kMaxHeldLocks) return false;
+    this.willAcquire(lockId, site);
+    this.acquiredTimed(lockId, site, -1);
+    return true;
+  }
+
+  /**
+   * The acquired record: timed after a wait, or for the hold-time sample (`acquisitions` was
+   * counted for this acquisition when it did not wait).
+   */
+  private acquiredTimed(lockId: number, site: string, waitStartUs: number): void {
     const info = this.lockInfo(lockId);
     const cls = info >> kInfoShift;
-    // A wait was timed anyway; otherwise time one acquisition in kHoldSampleEvery.
-    const timed = waitStartUs >= 0 || (this.acquisitions++ & (kHoldSampleEvery - 1)) === 0;
+    const timed = waitStartUs >= 0 || ((this.acquisitions - 1) & Hot.SampleMask) === 0;
     const now = timed ? this.memory.nowUs() : -1;
     if (waitStartUs >= 0) this.waited(cls, now - waitStartUs);
     this.push(lockId, info, cls, site, now, 0);
@@ -327,7 +451,7 @@ export class LockTracker implements LockObserver {
   }
 
   acquiredAs(lockId: number, site: string, waitStartUs: number, how: number): void {
-    const timed = waitStartUs >= 0 || (this.acquisitions++ & (kHoldSampleEvery - 1)) === 0;
+    const timed = waitStartUs >= 0 || (this.acquisitions++ & Hot.SampleMask) === 0;
     const now = timed ? this.memory.nowUs() : -1;
     const cls = this.classFor(lockId, how);
     const mode = this.readMode(how, (this.i32[this.base + kThreadAtomicDepth] ?? 0) & IrqWord.IrqMask);
@@ -350,6 +474,27 @@ export class LockTracker implements LockObserver {
   }
 
   willRelease(lockId: number, site: string): boolean {
+    const i32 = this.i32;
+    // `as number`: this thread's own record, in bounds (see acquiredAtOnce).
+    const depth = i32[this.depthIndex] as number;
+    const top = this.heldStack + (depth - 1) * Hot.HeldWords;
+    // The usual unlock, done here: the top entry, held exclusively, not timed. The rest (out of
+    // order, timed, misuse) take release().
+    if (depth > 0 && i32[top] === lockId && ((i32[top + Hot.HeldClass] as number) & Hot.HeldReadBits) === 0 && (i32[top + Hot.HeldSinceUs] as number) < 0) {
+      i32[this.depthIndex] = depth - 1;
+      // A held lock went through lockInfo when it was acquired, so its info is known.
+      if (((this.infoOf[lockId] as number) & Hot.InfoSleeps) === 0) i32[this.atomicIndex] = (i32[this.atomicIndex] as number) - 1;
+      // The event, as in acquiredAtOnce.
+      const n = (i32[this.ringHead] as number) + 1;
+      const e = this.ringEntries + (n & Hot.EventMask) * Hot.EventWords;
+      i32[e] = n; // + Hot.EventBegin (0)
+      i32[e + Hot.EventKindId] = Hot.ReleaseEvent | (lockId << Hot.EventIdShift);
+      i32[e + Hot.EventSite] = site === this.lastSite ? this.lastSiteId : this.site(site);
+      i32[e + Hot.EventTime] = -1;
+      i32[e + Hot.EventEnd] = n;
+      i32[this.ringHead] = n;
+      return true;
+    }
     return this.release(lockId, site, false);
   }
 
@@ -681,10 +826,10 @@ export class LockTracker implements LockObserver {
    * records never change after setup).
    */
   private lockInfo(lockId: number): number {
-    let info = this.infoOf[lockId] ?? -1;
-    if (info < 0) {
+    let info = this.infoOf[lockId] ?? 0;
+    if ((info & kInfoKnown) === 0) {
       const cls = lockClassOf(this.memory, lockId);
-      info = (cls << kInfoShift) | (this.sleeps(cls) ? kInfoSleeps : 0);
+      info = (cls << kInfoShift) | kInfoKnown | (this.sleeps(cls) ? kInfoSleeps : 0);
       this.infoOf[lockId] = info;
     }
     return info;
@@ -693,7 +838,7 @@ export class LockTracker implements LockObserver {
   /** The usage of a plain acquisition in process context, marked once per lock. */
   private markPlain(lockId: number, cls: number, site: string): void {
     if (((this.usageKnown[cls] ?? 0) & kPlainUsage) !== kPlainUsage) this.markUsage(cls, kPlainUsage, lockId, site, 0);
-    this.infoOf[lockId] = this.lockInfo(lockId) | kInfoPlainMarked;
+    this.infoOf[lockId] = this.lockInfo(lockId) | kInfoPlainMarked | (this.tracksWaits ? 0 : kInfoFast);
   }
 
   private sleeps(cls: number): boolean {

@@ -18,7 +18,10 @@
  * | 7    | end: n again                                                     |
  *
  * Event n goes to entry n mod 64. Publication, owner thread only, plain stores in this order:
- * begin = n, the fields, end = n, then the header's head = n. A reader (the main thread) reads end,
+ * begin = n, the fields, end = n, then the header's head = n. The lock tracker writes its untimed
+ * lock events itself, with these stores in this order (lockdep/lock-tracker.ts acquiredAtOnce and
+ * willRelease: V8 inlines them whole only while their bytecode is small, and a call here would
+ * count twice against its budget); the rest come through {@link EventRing}. A reader (the main thread) reads end,
  * the fields, then begin, with Atomics.load; the entry is whole when begin === end !== 0. A writer
  * reusing the entry stores begin first, so a reader that saw any new field sees the new begin too.
  * This relies on the writer's stores becoming visible in program order: true on x86-64 (TSO), and
@@ -132,8 +135,9 @@ export class EventRing {
   // first as `undefined` is kept by V8 as a generic tagged value, which made each event about
   // twice as slow (measured).
   private declare readonly i32: Int32Array;
-  private declare readonly head: number;
-  private declare readonly entries: number;
+  /** Word index of the ring's head, and of its entry 0 (the lock tracker writes lock events itself). */
+  declare readonly head: number;
+  declare readonly entries: number;
   /** The round of the last round-start event this writer recorded. */
   private declare lastRound: number;
   declare readonly thread: number;

@@ -5,6 +5,7 @@
  */
 import { type SharedMemory, LockFlag, LockKind, kLockFlags, kLockOwner, kLockState, lockBase } from '../layout.js';
 import { FutexMutex } from './futex-mutex.js';
+import { TrackedFutexMutex } from './tracked-futex-mutex.js';
 import { inInterrupt } from './irq-state.js';
 import type { LockObserver } from './lock-observer.js';
 import { RwLock } from './rw-lock.js';
@@ -68,7 +69,9 @@ export const kLockKinds: readonly LockKindSpec[] = [
     code: LockKind.Mutex,
     sleeps: true,
     queueable: false,
-    create: (memory, id, thread, observer, schedule) => new FutexMutex(memory, id, thread, observer, schedule),
+    // Tracked: the subclass whose lock/unlock skip the null check (tracked-futex-mutex.ts).
+    create: (memory, id, thread, observer, schedule) =>
+      observer === null ? new FutexMutex(memory, id, thread, null, schedule) : new TrackedFutexMutex(memory, id, thread, observer, schedule),
     // The state word is (owner << 1) | waitersBit (futex-mutex.ts).
     ownerOf: (memory, id) => (Atomics.load(memory.i32, lockBase(memory.layout, id) + kLockState) >> 1) - 1,
     readersQueue: never,

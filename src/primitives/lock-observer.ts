@@ -13,6 +13,13 @@ export interface LockObserver {
    * lock_acquire), for a plain exclusive acquisition.
    */
   willAcquire(lockId: number, site: string): void;
+  /**
+   * A plain exclusive acquisition that succeeded at the first attempt: willAcquire's checks, then
+   * acquired's record, in one call (see tracked-lock.ts `acquireTracked` for why after the
+   * attempt). False: refused because the thread already holds kMaxHeldLocks locks; nothing was
+   * recorded, and willAcquire throws for the same lock.
+   */
+  acquiredAtOnce(lockId: number, site: string): boolean;
   /** willAcquire for an acquisition with a read mode, subclass or nest lock. */
   willAcquireAs(lockId: number, site: string, how: number, nest: number): void;
   /** The fast attempt failed: the thread is about to wait. Returns when the wait began (µs). */

@@ -30,7 +30,7 @@ import { type SharedMemory, kLockNextTicket, kLockOwner, kLockSleepers, kLockSta
 import { ProtocolError } from '../errors.js';
 import type { LockObserver } from './lock-observer.js';
 import { type SchedulePolicy, kFreeRunning } from './schedule-policy.js';
-import { type LockPrimitive, acquireTracked, acquireTrackedAs, releaseTracked, tryAcquireTracked } from './tracked-lock.js';
+import { type LockPrimitive, acquireTrackedAs, acquireTrackedCheckingFirst, releaseTracked, tryAcquireTracked } from './tracked-lock.js';
 import { spinPause } from './spin-pause.js';
 import { kMaxBackoff, kSpinsBeforeYield, kYieldMs } from './spin-lock.js';
 
@@ -59,7 +59,8 @@ export class TicketSpinLock implements LockPrimitive {
   }
 
   lock(site = ''): void {
-    if (this.observer !== null) return acquireTracked(this, this.observer, site);
+    // Checks first: a failed attempt takes a ticket, which a LimitError could not give back.
+    if (this.observer !== null) return acquireTrackedCheckingFirst(this, this.observer, site);
     if (!this.fastAcquire()) this.waitAcquire();
   }
 

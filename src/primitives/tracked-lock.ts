@@ -9,6 +9,7 @@
  * context" for a queued rwlock's reader) and the subclass (mutex_lock_nested). A plain
  * `lock(site)` is 0 and goes through {@link acquireTracked}, the hot path.
  */
+import { ProtocolError } from '../errors.js';
 import type { LockObserver } from './lock-observer.js';
 
 /** The steps of a lock, without tracking. A view made per thread (it knows its thread). */
@@ -48,8 +49,52 @@ export const Acquire = {
 /** `how` for a subclass: `Acquire.Write | subclassBits(1)` is mutex_lock_nested(lock, 1). */
 export const subclassBits = (subclass: number): number => subclass << Acquire.SubclassShift;
 
-/** lock(): lockdep's lock_acquire, the attempt, the contended wait, then the acquired record. */
+/**
+ * lock(): the attempt first. Taken at once: lockdep's lock_acquire checks and the acquired record,
+ * in one call (`acquiredAtOnce`). Not taken: lock_acquire's checks, the contended wait, then the
+ * acquired record, as before.
+ *
+ * Why the checks of an attempt that did not wait may come after it: the checks only read this
+ * thread's held stack and record (edges, usage bits, findings), and nothing on this thread runs in
+ * between, so they see and record the same as before the attempt; what must come first is what
+ * the watchdog needs before a thread blocks, and this thread did not block. The kernel does the
+ * same for mutex_trylock (mutex_acquire after the lock is taken). One check refuses instead of
+ * recording: the held stack is full (kMaxHeldLocks); then the lock is released again and
+ * willAcquire throws the LimitError, so the lock is not left taken.
+ *
+ * Why the split: this is on every tracked lock(), and V8 inlines a call only while the caller's
+ * inlined bytecode stays under a budget; one observer call, with the rest out of line, fits.
+ * TrackedFutexMutex.lock writes these two lines out (tracked-futex-mutex.ts says why).
+ */
 export function acquireTracked(lock: LockPrimitive, observer: LockObserver, site: string): void {
+  const taken = lock.fastAcquire();
+  if (!taken || !observer.acquiredAtOnce(lock.id, site)) acquireTrackedSlowly(lock, observer, site, taken);
+}
+
+/**
+ * {@link acquireTracked} past its common case. Not `taken`: the checks, the contended wait, the
+ * record (no second attempt). `taken` but refused by the tracker (held stack full): undo the
+ * attempt, then willAcquire throws. Only for locks whose failed attempt leaves no trace: a
+ * ticket lock, whose failed attempt takes a ticket, uses {@link acquireTrackedCheckingFirst}.
+ */
+export function acquireTrackedSlowly(lock: LockPrimitive, observer: LockObserver, site: string, taken: boolean): void {
+  if (taken) {
+    lock.release();
+    observer.willAcquire(lock.id, site);
+    throw new ProtocolError(`lock ${lock.id} at ${site || '?'}: the tracker refused it, yet its checks passed`);
+  }
+  observer.willAcquire(lock.id, site);
+  const waitStart = observer.contended(lock.id, site, 0);
+  lock.waitAcquire();
+  observer.acquired(lock.id, site, waitStart);
+}
+
+/**
+ * lock() with the checks before the attempt, for a lock whose failed attempt leaves a trace (a
+ * ticket lock takes its ticket): {@link acquireTracked}'s refusal could not be undone there, so
+ * willAcquire throws before anything is taken, as it always did.
+ */
+export function acquireTrackedCheckingFirst(lock: LockPrimitive, observer: LockObserver, site: string): void {
   observer.willAcquire(lock.id, site);
   if (lock.fastAcquire()) {
     observer.acquired(lock.id, site, -1);
@@ -82,7 +127,10 @@ export function tryAcquireTracked(lock: LockPrimitive, observer: LockObserver, s
   return taken;
 }
 
-/** unlock(): a release the tracker refuses (not held by this thread) is reported, not done. */
+/**
+ * unlock(): a release the tracker refuses (not held by this thread) is reported, not done.
+ * TrackedFutexMutex.unlock writes this line out.
+ */
 export function releaseTracked(lock: LockPrimitive, observer: LockObserver, site: string): void {
   if (observer.willRelease(lock.id, site)) lock.release();
 }

@@ -22,6 +22,7 @@ import { FindingLog } from '../../src/primitives/finding-log.js';
 import { FutexMutex } from '../../src/primitives/futex-mutex.js';
 import { LockTable, classCount, lockClassOf, readClassStats } from '../../src/primitives/lock-table.js';
 import { StringTable } from '../../src/primitives/string-table.js';
+import { TicketSpinLock } from '../../src/primitives/ticket-spin-lock.js';
 
 /** Room for many class and lock names. */
 const kRoomy: Capacities = { ...kDefaultCapacities, strings: 8192, locks: 1100 };
@@ -42,7 +43,7 @@ function world(capacities: Capacities = kRoomy) {
     for (const l of [...locks].reverse()) l.unlock(`take_${l.id}`);
   };
   const graph = new SharedLockOrderGraph(memory, strings);
-  return { memory, strings, table, log, mutex, nest, graph, classOf: (l: FutexMutex) => lockClassOf(memory, l.id) };
+  return { memory, strings, table, log, trackers, mutex, nest, graph, classOf: (l: FutexMutex) => lockClassOf(memory, l.id) };
 }
 
 describe('lockdep past 32 lock classes', () => {
@@ -201,5 +202,22 @@ describe('lockdep past 32 lock classes', () => {
     // 47 nested edges, no cycle.
     expect(w.graph.poll()).toEqual([]);
     expect(w.graph.graph.edges()).toHaveLength(kMaxHeldLocks - 1);
+  });
+
+  it('a 49th lock that is a ticket lock held by another thread is a LimitError, and takes no ticket', () => {
+    const w = world();
+    const locks = Array.from({ length: kMaxHeldLocks }, (_, i) => w.mutex(`deep${i}`));
+    for (const l of locks) l.lock('descend');
+    const id = w.table.defineLock(LockKind.TicketSpinLock, 'ticket', 'ticket#0');
+    const theirs = new TicketSpinLock(w.memory, id, 1, null);
+    theirs.lock();
+    const mine = new TicketSpinLock(w.memory, id, 0, w.trackers[0] ?? null);
+    expect(() => mine.lock('too_deep')).toThrow(/^thread 0 already holds 48 locks and takes ticket#0 at too_deep/);
+    // Had it taken a ticket, the next one served would be thread 0's, not a new try.
+    theirs.unlock();
+    expect(theirs.tryLock()).toBe(true);
+    theirs.unlock();
+    for (const l of locks.slice().reverse()) l.unlock('climb');
+    expect(w.log.drain().records).toEqual([]);
   });
 });

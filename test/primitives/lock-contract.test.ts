@@ -1,22 +1,26 @@
 /**
  * One contract, every lock: FutexMutex, SpinLock, TicketSpinLock, and the write side of
- * RwSemaphore and RwLock. Two views over one buffer with different thread indexes stand for two
+ * RwSemaphore and RwLock; and the mutex as lock-kinds.ts makes it (TrackedFutexMutex with tracking). Two views over one buffer with different thread indexes stand for two
  * threads (no blocking call is made here).
  */
 import { describe, expect, it } from 'vitest';
 import { ProtocolError } from '../../src/errors.js';
-import type { SharedMemory } from '../../src/layout.js';
+import { LockKind, type SharedMemory } from '../../src/layout.js';
 import { FutexMutex } from '../../src/primitives/futex-mutex.js';
+import { kLockKinds } from '../../src/primitives/lock-kinds.js';
 import type { LockObserver } from '../../src/primitives/lock-observer.js';
 import { RwLock } from '../../src/primitives/rw-lock.js';
 import { RwSemaphore } from '../../src/primitives/rw-semaphore.js';
 import { SpinLock } from '../../src/primitives/spin-lock.js';
 import { TicketSpinLock } from '../../src/primitives/ticket-spin-lock.js';
+import { TrackedFutexMutex } from '../../src/primitives/tracked-futex-mutex.js';
 import { LockTracker } from '../../src/lockdep/lock-tracker.js';
 import { freshMemory, kKindCode } from '../helpers/memory.js';
 
-type Kind = keyof typeof kKindCode;
+const kKinds = { ...kKindCode, 'lock-kinds mutex': LockKind.Mutex } as const;
+type Kind = keyof typeof kKinds;
 type AnyLock = FutexMutex | SpinLock | TicketSpinLock | RwSemaphore | RwLock;
+const kMutexKind = kLockKinds.find((k) => k.code === LockKind.Mutex);
 
 const factories: Record<Kind, (m: SharedMemory, id: number, t: number, o: LockObserver | null) => AnyLock> = {
   'futex-mutex': (m, id, t, o) => new FutexMutex(m, id, t, o),
@@ -24,12 +28,18 @@ const factories: Record<Kind, (m: SharedMemory, id: number, t: number, o: LockOb
   'ticket-spinlock': (m, id, t, o) => new TicketSpinLock(m, id, t, o),
   rwsem: (m, id, t, o) => new RwSemaphore(m, id, t, o),
   rwlock: (m, id, t, o) => new RwLock(m, id, t, o),
+  'lock-kinds mutex': (m, id, t, o) => {
+    const lock = kMutexKind?.create(m, id, t, o);
+    if (!(lock instanceof FutexMutex)) throw new Error('lock-kinds.ts makes no FutexMutex');
+    if (o !== null && !(lock instanceof TrackedFutexMutex)) throw new Error('lock-kinds.ts makes no TrackedFutexMutex with tracking on');
+    return lock;
+  },
 };
 
 describe.each(Object.keys(factories) as Kind[])('%s contract', (kind) => {
   function setup(tracking = false) {
     const { memory, strings, log, table } = freshMemory();
-    const id = table.defineLock(kKindCode[kind], 'test_lock', 'test_lock#0');
+    const id = table.defineLock(kKinds[kind], 'test_lock', 'test_lock#0');
     const tracker0 = tracking ? new LockTracker(memory, strings, log, 0) : null;
     const tracker1 = tracking ? new LockTracker(memory, strings, log, 1) : null;
     const make = factories[kind];
