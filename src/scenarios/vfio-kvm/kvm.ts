@@ -77,7 +77,13 @@ function kvm_destroy_devices(k: Kernel, vm: VmNames): void {
   const devices = word(k.ctx, vm.devices);
   if (devices.get() === 0) return;
   devices.set(0);
-  k.kvmVfioOps.destroy?.(k, vm);
+  // B..D's kvm_vfio_ops has no .destroy: with the device still listed (only M16 can get here),
+  // `dev->ops->destroy(dev)` calls NULL.
+  if (k.kvmVfioOps.destroy === undefined) {
+    k.ctx.invariant('BUG: kernel NULL pointer dereference in kvm_destroy_devices: the kvm-vfio device is still on kvm->devices and has no .destroy (M16)');
+    return;
+  }
+  k.kvmVfioOps.destroy(k, vm);
 }
 
 /** VM_CREATE: `KVM_CREATE_VM`, users_count = 1, owned by the VM fd. Setup only. */
@@ -150,6 +156,10 @@ export function kvm_device_release(k: Kernel, vm: VmNames): void {
   const kv = word(ctx, vm.kvmVfio).get();
   if (!ctx.objects.access(kv, 'kvm_device_release')) return;
   const kvm = word(ctx, vm.kvmVfioKvm).get();
+  if (k.version.mutations.putBeforeRelease === true) {
+    releaseAfterPut(k, vm, kvm);
+    return;
+  }
   if (ops.release !== undefined) {
     if (lockKvm(ctx, vm, kvm, 'kvm_device_release')) {
       word(ctx, vm.devices).set(0);
@@ -158,4 +168,22 @@ export function kvm_device_release(k: Kernel, vm: VmNames): void {
     }
   }
   kvm_put_kvm(k, kvm, HOLDER.kvmVfioFd, 'kvm_device_release');
+}
+
+/**
+ * M16: `kvm_device_release` with the fd's put moved before `ops->release`. Between the put and the
+ * release's `vfio_file_set_kvm(NULL)`, `group->kvm` names a kvm whose last reference may be gone:
+ * an opener's `kvm_get_kvm_safe` reads freed memory (I6). When the put is the last, the release
+ * itself then takes `kvm->lock` of the freed kvm; it still runs, as the kernel would.
+ */
+function releaseAfterPut(k: Kernel, vm: VmNames, kvm: number): void {
+  const { ctx } = k;
+  kvm_put_kvm(k, kvm, HOLDER.kvmVfioFd, 'kvm_device_release');
+  const release = k.kvmVfioOps.release;
+  if (release === undefined) return;
+  ctx.jitter();
+  const locked = lockKvm(ctx, vm, kvm, 'kvm_device_release');
+  word(ctx, vm.devices).set(0);
+  release(k, vm);
+  if (locked) unlockKvm(ctx, vm, kvm, 'kvm_device_release');
 }

@@ -20,6 +20,8 @@ export interface Schedule {
   extra: readonly string[];
   /** Names a second device (`DEV_OPEN(d2)`): only for topologies that have one. */
   multiDevice?: boolean;
+  /** Names a second VM (`FILE_ADD(vm2)`): only for topologies that have one. */
+  multiVm?: boolean;
 }
 
 const openClose: readonly string[] = ['DEV_OPEN', 'DEV_CLOSE'];
@@ -111,6 +113,72 @@ export const SCHEDULE = {
     roles: [openCloseTwice, ['DEV_OPEN(d2)', 'DEV_CLOSE(d2)', 'DEV_OPEN(d2)', 'DEV_CLOSE(d2)']],
     extra: ['DEV_OPEN(d2)', 'DEV_CLOSE(d2)'],
     multiDevice: true,
+  },
+  /**
+   * A vCPU fd's reference is the last (§2.3 "+1 per vCPU fd", §7.8 "vCPU fd close"): the device's
+   * last close is not, and kvm_destroy_vm runs in kvm_vcpu_release, with no lock held.
+   */
+  vcpuLastRef: {
+    name: 'S-vcpu-last-ref',
+    roles: [['VCPU_CREATE', 'DEV_OPEN', 'KVFIO_CLOSE', 'VM_CLOSE', 'DEV_CLOSE', 'VCPU_CLOSE']],
+    extra: [],
+  },
+  /** The vCPU fd close and the device's last close race to drop the last reference (§7.8). */
+  vcpuCloseVsClose: {
+    name: 'S-vcpu-close-vs-close',
+    roles: [openCloseTwice, ['VCPU_CREATE', 'KVFIO_CLOSE', 'VM_CLOSE', 'VCPU_CLOSE'], openCloseTwice],
+    extra: openClose,
+  },
+  /** S-del-then-close, on one thread: the device keeps its kvm past DEL (I13) and puts it at close. */
+  delThenClose: {
+    name: 'S-del-then-close',
+    roles: [['DEV_OPEN', 'FILE_DEL', 'DEV_CLOSE', 'KVFIO_CLOSE', 'VM_CLOSE']],
+    extra: [],
+  },
+  /**
+   * S-kvmvfio-close-vs-open with the VM fd closed first, so the kvm-vfio fd's put is the last
+   * unless a device holds the kvm, while first opens read group->kvm.
+   */
+  kvmvfioCloseVsOpen: {
+    name: 'S-kvmvfio-close-vs-open',
+    roles: [openCloseTwice, ['VM_CLOSE', 'KVFIO_CLOSE'], openCloseTwice],
+    extra: openClose,
+  },
+  /**
+   * S-last-ref-in-vfio, on one thread: with the VM and kvm-vfio fds closed, a second open and the
+   * last close of a device whose core reference is the last one (§7.8: the final put under
+   * group_lock + dev_set->lock).
+   */
+  lastRefInVfio: {
+    name: 'S-last-ref-in-vfio',
+    roles: [['DEV_OPEN', 'VM_CLOSE', 'KVFIO_CLOSE', 'DEV_OPEN', 'DEV_CLOSE', 'DEV_CLOSE']],
+    extra: [],
+  },
+  /**
+   * S-reopen-after-del, then the VM and kvm-vfio fds closed before the reopened device's last
+   * close: in D the reopen has no kvm (vfio-ap fails -EINVAL), so nothing is left to put.
+   */
+  reopenAfterDelLastRef: {
+    name: 'S-reopen-after-del-last-ref',
+    roles: [['DEV_OPEN', 'FILE_DEL', 'DEV_CLOSE', 'DEV_OPEN', 'VM_CLOSE', 'KVFIO_CLOSE', 'DEV_CLOSE']],
+    extra: [],
+  },
+  /**
+   * S-readd-other-vm (two VMs, setup ADDed the group to the first): the device keeps the first
+   * VM's kvm across DEL and an ADD to the second VM, and its last close puts the first VM's kvm.
+   */
+  readdOtherVm: {
+    name: 'S-readd-other-vm',
+    roles: [['DEV_OPEN', 'FILE_DEL', 'FILE_ADD(vm2)', 'DEV_OPEN', 'DEV_CLOSE', 'DEV_CLOSE']],
+    extra: [],
+    multiVm: true,
+  },
+  /** S-readd-other-vm as a race: the move to the second VM, then the first VM's fd closes, race with opens. */
+  readdOtherVmRace: {
+    name: 'S-readd-other-vm-race',
+    roles: [openCloseTwice, ['FILE_DEL', 'FILE_ADD(vm2)', 'KVFIO_CLOSE', 'VM_CLOSE'], openCloseTwice],
+    extra: openClose,
+    multiVm: true,
   },
 } as const satisfies Record<string, Schedule>;
 

@@ -7,6 +7,7 @@ import type { Variant } from '../contract.js';
 import { SCHEDULE, type Schedule, planOf } from './plans.js';
 import { extended, kAllSchedules, kCleanPlan, kRace, variant } from './variant-kit.js';
 import { kDriverVariants } from './variants-drivers.js';
+import { kMutantVariants } from './variants-mutants.js';
 import {
   kVersionA,
   kVersionB,
@@ -125,7 +126,7 @@ const kVfioApVariants: readonly Variant[] = [
   ),
   variant(
     'add-race',
-    "§10 M9: FILE_ADD as before 9e0f4f2918c2, set_kvm through kvg->file after mutex_unlock(&kv->lock): a DEL " +
+    "§10 M9, §8.2 (the kv->lock / set_kvm race fixed by 9e0f4f2918c2): FILE_ADD as before 9e0f4f2918c2, set_kvm through kvg->file after mutex_unlock(&kv->lock): a DEL " +
       'in between frees kvg first (use-after-free). The same window can leave group->kvm set with no list ' +
       'entry (an I6 invariant, and a freed kvm for the next opener)',
     ['use-after-free'],
@@ -157,4 +158,4 @@ const kVfioApVariants: readonly Variant[] = [
  * The default run (`--quick`) is every version and mutant on the reported setup, one vfio-ap mdev
  * on one VM, and fits in 30 s; `--full` adds the other drivers, topologies and paths.
  */
-export const kVariants: readonly Variant[] = [...kVfioApVariants, ...extended(kDriverVariants)];
+export const kVariants: readonly Variant[] = [...kVfioApVariants, ...extended(kDriverVariants), ...extended(kMutantVariants)];

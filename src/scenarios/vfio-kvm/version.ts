@@ -35,6 +35,18 @@ export interface Mutations {
   unlockedOpenCount?: boolean;
   /** M19: kvmgt before Nov 2022, `kvm_get_kvm` before the `-EEXIST` return of `open_device`. */
   gvtGetBeforeExist?: boolean;
+  /** M2: no `vfio_device_put_kvm` after a failed first `vfio_device_open` in `vfio_device_group_open`. */
+  missingOpenFailPut?: boolean;
+  /** M11: `vfio_device_put_kvm` puts `device->group->kvm`, not `device->kvm`, and clears neither field. */
+  putViaGroupKvm?: boolean;
+  /** M12: the failed-first-open block of `vfio_device_group_open` calls the get helper instead of the put. */
+  getOnOpenFailure?: boolean;
+  /** M14: `_vfio_device_get_kvm_safe` sets `device->kvm` and `device->put_kvm` even when `kvm_get_kvm_safe` failed. */
+  ignoreGetFailure?: boolean;
+  /** M15: `vfio_device_group_get_kvm_safe` puts an existing `device->kvm` while holding `kvm_ref_lock`. */
+  putUnderRefLock?: boolean;
+  /** M16: `kvm_device_release` calls `kvm_put_kvm` before `ops->release` (which clears `group->kvm`). */
+  putBeforeRelease?: boolean;
 }
 
 export interface KernelVersion {

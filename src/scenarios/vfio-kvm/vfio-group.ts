@@ -186,7 +186,8 @@ function _vfio_device_get_kvm_safe(k: Kernel, dev: DeviceNames, kvm: number): vo
     // M5: symbol_get(kvm_get_kvm), treated as always succeeding.
     kvm_get_kvm(k, kvm, dev.coreHolder, '_vfio_device_get_kvm_safe');
   } else if (!kvm_get_kvm_safe(k, kvm, dev.coreHolder, '_vfio_device_get_kvm_safe')) {
-    return;
+    // M14: the failure is ignored, so the last close puts a reference nobody took (I12).
+    if (k.version.mutations.ignoreGetFailure !== true) return;
   }
   word(ctx, dev.putKvm).set(1);
   word(ctx, dev.deviceKvm).set(kvm);
@@ -207,6 +208,9 @@ function vfio_device_group_get_kvm_safe(k: Kernel, dev: DeviceNames): void {
     return;
   }
   refLock.lock('vfio_device_group_get_kvm_safe');
+  // M15: `if (device->kvm) vfio_device_put_kvm(device);` under the spinlock. If that reference is
+  // the last, kvm_destroy_vm sleeps in atomic context (I8b).
+  if (k.version.mutations.putUnderRefLock === true && word(ctx, dev.deviceKvm).get() !== kNull) vfio_device_put_kvm(k, dev);
   const kvm = word(ctx, GROUP.groupKvm).get();
   if (kvm !== kNull) _vfio_device_get_kvm_safe(k, dev, kvm);
   refLock.unlock('vfio_device_group_get_kvm_safe');
@@ -222,6 +226,9 @@ export function vfio_device_put_kvm(k: Kernel, dev: DeviceNames): void {
   if (kvm === kNull) return;
   if (putKvm.get() === 0) {
     ctx.invariant('WARN_ON(!device->put_kvm) in vfio_device_put_kvm');
+  } else if (k.version.mutations.putViaGroupKvm === true) {
+    putViaGroupKvm(k, dev);
+    return;
   } else {
     kvm_put_kvm(k, kvm, dev.coreHolder, 'vfio_device_put_kvm');
     // M3: neither field is cleared, so the next last close puts the same kvm again.
@@ -229,6 +236,22 @@ export function vfio_device_put_kvm(k: Kernel, dev: DeviceNames): void {
     putKvm.set(0);
   }
   deviceKvm.set(kNull);
+}
+
+/**
+ * M11 (a personal WIP branch, sean-jc/linux): `device->put_kvm(device->group->kvm)` and no
+ * clearing. After FILE_DEL the group's pointer is NULL: `kvm_put_kvm(NULL)` oopses (reported as an
+ * invariant, and the put is skipped); after an ADD to another VM it is that VM's kvm: one VM loses
+ * a reference it still counts on, the other keeps the device's for good.
+ */
+function putViaGroupKvm(k: Kernel, dev: DeviceNames): void {
+  const { ctx } = k;
+  const kvm = word(ctx, GROUP.groupKvm).get();
+  if (kvm === kNull) {
+    ctx.invariant('BUG: kernel NULL pointer dereference in kvm_put_kvm: device->put_kvm(device->group->kvm) with group->kvm NULL (M11)');
+    return;
+  }
+  kvm_put_kvm(k, kvm, dev.coreHolder, 'vfio_device_put_kvm');
 }
 
 function groupOpenUpstream(k: Kernel, dev: DeviceNames): number {
@@ -243,7 +266,11 @@ function groupOpenUpstream(k: Kernel, dev: DeviceNames): number {
   // again." M10 drops the `open_count == 0` test.
   if (openCount.get() === 0 || k.version.mutations.getEveryOpen === true) vfio_device_group_get_kvm_safe(k, dev);
   const ret = vfio_device_open(k, dev);
-  if (openCount.get() === 0) vfio_device_put_kvm(k, dev);
+  // Only after a failed first open. M2 deletes this put; M12 calls the get helper instead.
+  if (openCount.get() === 0) {
+    if (k.version.mutations.getOnOpenFailure === true) vfio_device_group_get_kvm_safe(k, dev);
+    else if (k.version.mutations.missingOpenFailPut !== true) vfio_device_put_kvm(k, dev);
+  }
   devSet.unlock('vfio_device_group_open');
   groupLock.unlock('vfio_device_group_open');
   return ret;
