@@ -6,6 +6,7 @@
 import type { Variant } from '../contract.js';
 import { SCHEDULE, type Schedule, planOf } from './plans.js';
 import { kAllSchedules, kCleanPlan, kRace, variant } from './variant-kit.js';
+import { kCdevVariants } from './variants-cdev.js';
 import { kDriverVariants } from './variants-drivers.js';
 import {
   kVersionA,
@@ -153,4 +154,4 @@ const kVfioApVariants: readonly Variant[] = [
   ),
 ];
 
-export const kVariants: readonly Variant[] = [...kVfioApVariants, ...kDriverVariants];
+export const kVariants: readonly Variant[] = [...kVfioApVariants, ...kDriverVariants, ...kCdevVariants];
