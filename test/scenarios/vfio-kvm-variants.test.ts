@@ -47,21 +47,24 @@ describe('vfio-kvm variants on real threads', () => {
     const fixed = /^(fix-v2|2b48f52f2bff)(-destroy)?(@|$)/;
     for (const v of vfioKvm.variants) if (fixed.test(v.name)) expect(v.expect, v.name).toBe('clean');
     expect(clean.map((v) => v.name)).toEqual(
-      expect.arrayContaining(['2b48f52f2bff', '2b48f52f2bff-destroy', 'fix-v2', '2b48f52f2bff@zpci', '2b48f52f2bff@kvmgt', '2b48f52f2bff@plain', '2b48f52f2bff@mix']),
+      expect.arrayContaining(['2b48f52f2bff', '2b48f52f2bff-destroy', 'fix-v2', '2b48f52f2bff@zpci', '2b48f52f2bff@kvmgt', '2b48f52f2bff@plain', '2b48f52f2bff@mix', 'cdev-5fcc26969a16-fixed']),
     );
     expect(broken.map((v) => v.name)).toEqual(
       expect.arrayContaining([
         '51cdc8bc',
         '51cdc8bc@zpci',
         'add-race',
+        'cdev-5fcc26969a16',
         'double-put',
         'get-every-open',
+        'get-helper-ignores-kvm',
         'kvmgt-get-before-eexist',
         'missing-put',
         'pre-51cdc8bc',
         'pre-51cdc8bc@kvmgt',
         'pre-51cdc8bc@zpci',
         'put-before-close',
+        'set-kvm-dev-set-lock',
         'set-kvm-group-lock',
         'unlocked-open-count',
         'unlocked-read',
