@@ -167,6 +167,53 @@ describe('cdev-5fcc26969a16: the double-bind leak (Yan Zhao), step by step', () 
   });
 });
 
+describe('S-cdev-double-bind-race on two threads, op by op', () => {
+  const [role1 = [], role2 = []] = CDEV_SCHEDULE.doubleBindRace.roles;
+
+  /** Runs the two roles on threads 0 and 1, alternating one op at a time. */
+  function interleave(world: InProcessWorld): void {
+    for (let i = 0; i < Math.max(role1.length, role2.length); i++) {
+      const a = role1[i];
+      const b = role2[i];
+      if (a !== undefined) world.run(a, 0);
+      if (b !== undefined) world.run(b, 1);
+    }
+  }
+
+  it('cdev-5fcc26969a16: BIND(df2) while df1 is bound leaks one core reference', () => {
+    const world = createInProcessWorld(scenario, 'cdev-5fcc26969a16', { tracking: true, threads: 2 });
+    world.resetRound(1);
+    world.setup();
+    interleave(world);
+    world.finish();
+    expect(world.view().refcount(VM1.usersCount)).toBe(1);
+    expect(words(world, VM1.destroyed)).toBe(0);
+  });
+
+  it('cdev-5fcc26969a16: the roles one after the other never overlap, and leak nothing', () => {
+    const world = createInProcessWorld(scenario, 'cdev-5fcc26969a16', { tracking: true, threads: 2 });
+    world.resetRound(1);
+    world.setup();
+    for (const op of role1) world.run(op, 0);
+    for (const op of role2) world.run(op, 1);
+    world.finish();
+    expect(world.view().refcount(VM1.usersCount)).toBe(0);
+    expect(world.drainFindings()).toEqual([]);
+    expect(scenario.invariants?.(world.view())).toEqual([]);
+  });
+
+  it('cdev-5fcc26969a16-fixed: the overlapping roles stay balanced', () => {
+    const world = createInProcessWorld(scenario, 'cdev-5fcc26969a16-fixed', { tracking: true, threads: 2 });
+    world.resetRound(1);
+    world.setup();
+    interleave(world);
+    world.finish();
+    expect(world.view().refcount(VM1.usersCount)).toBe(0);
+    expect(world.drainFindings()).toEqual([]);
+    expect(scenario.invariants?.(world.view())).toEqual([]);
+  });
+});
+
 describe('cdev-5fcc26969a16-fixed: the same steps balance', () => {
   it('BIND(df2) on the open device takes nothing and puts nothing; df1 UNBIND puts driver then core', () => {
     const { world, take } = startRound('cdev-5fcc26969a16-fixed');

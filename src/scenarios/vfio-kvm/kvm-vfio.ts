@@ -62,6 +62,7 @@ function groupAdd(k: Kernel, vm: VmNames): void {
   ctx.objects.access(kvm, 'kvm_arch_start_assignment');
   if (k.version.addSetsKvmUnderKvLock) {
     vfio_file_set_kvm(k, kvm);
+    updateCoherencyBeforeUnlock(k, vm);
     kvLock.unlock('kvm_vfio_group_add');
   } else {
     kvLock.unlock('kvm_vfio_group_add');
@@ -98,24 +99,40 @@ function groupDel(k: Kernel, vm: VmNames): void {
   vfio_file_set_kvm(k, kNull);
   // fput(kvg->file): the group file's release is deferred and not modelled.
   ctx.objects.free(kvg, 'kvm_vfio_group_del');
+  updateCoherencyBeforeUnlock(k, vm);
   kvLock.unlock('kvm_vfio_group_del');
   kvm_vfio_update_coherency(k, vm);
 }
 
 /**
  * `kvm_vfio_update_coherency` (v6.3: takes `kv->lock` itself): `vfio_file_enforced_coherent`
- * takes the group's `device_lock`.
+ * takes the group's `device_lock`. With 73e2f19da508 (6.6) this call, after ADD's or DEL's
+ * unlock, is gone: they call {@link kvm_vfio_update_coherency_held} before it.
  */
 function kvm_vfio_update_coherency(k: Kernel, vm: VmNames): void {
-  const { ctx } = k;
-  const kvLock = mutex(ctx, vm.kvLock);
+  if (k.version.updateCoherencyUnderKvLock === true) return;
+  const kvLock = mutex(k.ctx, vm.kvLock);
   kvLock.lock('kvm_vfio_update_coherency');
+  kvm_vfio_update_coherency_held(k, vm);
+  kvLock.unlock('kvm_vfio_update_coherency');
+}
+
+/**
+ * The body, without taking `kv->lock` (73e2f19da508: ADD and DEL hold it, release holds only
+ * `kvm->lock`). A device file's `vfio_file_enforced_coherent` takes no lock.
+ */
+function kvm_vfio_update_coherency_held(k: Kernel, vm: VmNames): void {
+  const { ctx } = k;
   if (word(ctx, vm.groupList).get() !== kNull) {
     const deviceLock = mutex(ctx, GROUP.deviceLock);
     deviceLock.lock('vfio_file_enforced_coherent');
     deviceLock.unlock('vfio_file_enforced_coherent');
   }
-  kvLock.unlock('kvm_vfio_update_coherency');
+}
+
+/** 73e2f19da508: ADD and DEL update the coherency before `mutex_unlock(&kv->lock)`. */
+function updateCoherencyBeforeUnlock(k: Kernel, vm: VmNames): void {
+  if (k.version.updateCoherencyUnderKvLock === true) kvm_vfio_update_coherency_held(k, vm);
 }
 
 /** The body shared by `.release` and `.destroy`: detach every group, then free kv. */
@@ -131,7 +148,9 @@ function teardown(k: Kernel, vm: VmNames, site: string): void {
   }
   // 6.6+: the cdev device files on kv->file_list (the same loop in the kernel).
   if (k.version.cdev !== undefined) for (const df of DFS) teardownDf(k, vm, df, site);
-  kvm_vfio_update_coherency(k, vm);
+  // 73e2f19da508: release calls it with only kvm->lock held.
+  if (k.version.updateCoherencyUnderKvLock === true) kvm_vfio_update_coherency_held(k, vm);
+  else kvm_vfio_update_coherency(k, vm);
   ctx.objects.free(word(ctx, vm.kvmVfio).get(), site);
 }
 
@@ -186,6 +205,7 @@ function dfAdd(k: Kernel, vm: VmNames, df: DfNames): void {
   ctx.objects.access(kvm, 'kvm_arch_start_assignment');
   if (k.version.addSetsKvmUnderKvLock) {
     vfio_device_file_set_kvm(k, df, kvm);
+    updateCoherencyBeforeUnlock(k, vm);
     kvLock.unlock('kvm_vfio_file_add');
   } else {
     kvLock.unlock('kvm_vfio_file_add');
@@ -222,6 +242,7 @@ function dfDel(k: Kernel, vm: VmNames, df: DfNames): void {
   vfio_device_file_set_kvm(k, df, kNull);
   fputDf(ctx, df);
   ctx.objects.free(kvf, 'kvm_vfio_file_del');
+  updateCoherencyBeforeUnlock(k, vm);
   kvLock.unlock('kvm_vfio_file_del');
   kvm_vfio_update_coherency(k, vm);
 }

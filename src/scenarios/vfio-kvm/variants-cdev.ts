@@ -43,8 +43,10 @@ export const kCdevVariants: readonly Variant[] = [
     '§10 M8, §8.3 end: the Jan-2023 cdev RFC took device->dev_set->lock in vfio_device_file_set_kvm. ' +
       'kvm_vfio_release then takes dev_set->lock under kvm->lock (set_kvm(df, NULL)), while BIND and ' +
       "UNBIND hold dev_set->lock around vfio-ap's open_device/close_device, which take guests_lock -> " +
-      'kvm->lock: B1 again (a lock-order cycle on any thread count, an ABBA deadlock between BIND and ' +
-      'KVFIO_CLOSE on real threads)',
+      'kvm->lock: B1 again (the cycle dev_set->lock -> guests_lock -> kvm->lock -> dev_set->lock on any ' +
+      'thread count, an ABBA deadlock on real threads). The kvm->lock side is any final put of the ' +
+      'kvm-vfio file: KVFIO_CLOSE, or a FILE_ADD/FILE_DEL whose ioctl outlived the close; the dev_set->lock ' +
+      'side BIND or a df release (CDEV_CLOSE)',
     ['deadlock', 'lock-order-cycle'],
     mutant({ setKvmDevSetLock: true }, kVersionCdevFixed),
     planOf([CDEV_SCHEDULE.vsKvfioClose, 3], CDEV_SCHEDULE.bind),
@@ -56,7 +58,10 @@ export const kCdevVariants: readonly Variant[] = [
       'kvm. With the group ADDed to VM1 and the df to VM2 (S-cdev-bind-other-vm), BIND gets VM1 and stores ' +
       "VM2, so UNBIND puts VM2: VM1's reference leaks, and VM2 loses one it never had: its last fd close " +
       'frees it early and the next touch (the other fd close, or vfio-ap close_device when VM2 dies first) ' +
-      'is a use-after-free, or a put finds the count already 0 (underflow)',
+      'is a use-after-free, or a put finds the count already 0 (underflow). Also seen when VM2 is closed ' +
+      'during the BIND: device->kvm = VM2 is pinned by nobody, so vfio-ap open_device gets it from 0 ' +
+      '(inc-on-zero) or reads it freed, and its close_device then skips the freed kvm (the invariant ' +
+      'matrix_mdev->kvm still set)',
     ['refcount-leak', ['use-after-free', 'refcount-underflow']],
     mutant({ getHelperIgnoresKvm: true }, kVersionCdevFixed),
     planOf([CDEV_SCHEDULE.bindOtherVm, 2], CDEV_SCHEDULE.bindOtherVmRace),

@@ -71,6 +71,12 @@ export interface KernelVersion {
    * a device file). Absent: no cdev operations, and the paths run exactly as without this field.
    */
   cdev?: CdevCore;
+  /**
+   * 73e2f19da508 (6.6, with 9e0f4f2918c2): `kvm_vfio_update_coherency` no longer takes `kv->lock`;
+   * ADD and DEL call it before their unlock, release with only `kvm->lock` held (no
+   * `kvm->lock -> kv->lock` edge). Absent: v6.3's, which locks `kv->lock` itself.
+   */
+  updateCoherencyUnderKvLock?: boolean;
   mutations: Mutations;
 }
 
@@ -109,13 +115,14 @@ export const kVersionD: KernelVersion = { ...kVersionC, vfio: 'upstream' };
 export const kVersionDDestroy: KernelVersion = { ...kVersionD, kvmVfioOps: 'destroy' };
 
 /**
- * 6.6+ with the device cdev (§8.3): D's vfio core and kvm-vfio (the 6.6 df-based group path,
- * §8.1, takes the same locks and references), plus cdev device files as upstream 5fcc26969a16.
+ * 6.6+ with the device cdev (§8.3): D's vfio core (the 6.6 df-based group path, §8.1, takes the
+ * same locks and references), 6.6's kvm-vfio locking (9e0f4f2918c2 + 73e2f19da508, §8.2), and
+ * cdev device files as upstream 5fcc26969a16.
  */
-export const kVersionCdev: KernelVersion = { ...kVersionD, cdev: 'unconditional-get' };
+export const kVersionCdev: KernelVersion = { ...kVersionD, cdev: 'unconditional-get', updateCoherencyUnderKvLock: true };
 
 /** The same with Yan Zhao's proposed fix of the BIND get (§8.3). */
-export const kVersionCdevFixed: KernelVersion = { ...kVersionD, cdev: 'first-open-get' };
+export const kVersionCdevFixed: KernelVersion = { ...kVersionCdev, cdev: 'first-open-get' };
 
 /** Version D with one or more mutants applied (on D′ when `base` says so). */
 export function mutant(mutations: Mutations, base: KernelVersion = kVersionD): KernelVersion {
