@@ -317,6 +317,20 @@ describe('mutants that need a cdev caller', () => {
     expect(world.drainFindings()).toEqual([]);
   });
 
+  it('cdev-5fcc26969a16-fixed@two-vms (M13\'s twin): BIND gets and stores VM2, UNBIND puts VM2, VM1 untouched', () => {
+    const { world, take } = startRound('cdev-5fcc26969a16-fixed@two-vms');
+    take();
+    for (const op of ['CDEV_OPEN(df1)', 'FILE_ADD(vm2,df1)', 'BIND(df1)']) world.run(op);
+    expect(take()).toEqual([coreGet(3, VM2), apGet(4, VM2)]);
+    for (const op of ['FILE_DEL(vm2,df1)', 'CDEV_CLOSE(df1)']) world.run(op);
+    expect(take()).toEqual([apPut(3, VM2), corePut(2, VM2)]);
+    world.finish();
+    expect(users(world, VM1)).toBe(0);
+    expect(users(world, VM2)).toBe(0);
+    expect(world.drainFindings()).toEqual([]);
+    expect(scenario.invariants?.(world.view())).toEqual([]);
+  });
+
   it('get-helper-ignores-kvm (M13): BIND gets on the group\'s VM1 and stores VM2; UNBIND puts VM2', () => {
     const { world, take } = startRound('get-helper-ignores-kvm');
     take();

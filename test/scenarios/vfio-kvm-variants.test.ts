@@ -47,7 +47,7 @@ describe('vfio-kvm variants on real threads', () => {
     const fixed = /^(fix-v2|2b48f52f2bff)(-destroy)?(@|$)/;
     for (const v of vfioKvm.variants) if (fixed.test(v.name)) expect(v.expect, v.name).toBe('clean');
     expect(clean.map((v) => v.name)).toEqual(
-      expect.arrayContaining(['2b48f52f2bff', '2b48f52f2bff-destroy', 'fix-v2', '2b48f52f2bff@zpci', '2b48f52f2bff@kvmgt', '2b48f52f2bff@plain', '2b48f52f2bff@mix', 'cdev-5fcc26969a16-fixed']),
+      expect.arrayContaining(['2b48f52f2bff', '2b48f52f2bff-destroy', 'fix-v2', '2b48f52f2bff@zpci', '2b48f52f2bff@kvmgt', '2b48f52f2bff@plain', '2b48f52f2bff@mix', 'cdev-5fcc26969a16-fixed', 'cdev-5fcc26969a16-fixed@two-vms']),
     );
     expect(broken.map((v) => v.name)).toEqual(
       expect.arrayContaining([

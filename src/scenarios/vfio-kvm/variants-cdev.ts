@@ -39,6 +39,17 @@ export const kCdevVariants: readonly Variant[] = [
     kCdevCleanPlan,
   ),
   variant(
+    'cdev-5fcc26969a16-fixed@two-vms',
+    "§8.3, §10 M13's clean twin: the fixed cdev kernel on S-cdev-bind-other-vm (group ADDed to VM1, the " +
+      "df to VM2). BIND gets and stores VM2; UNBIND puts VM2; VM1 is untouched. When VM2's fds close first, " +
+      "the df's UNBIND does VM2's last put (kvm_destroy_vm under dev_set->lock, legal in D, §7.8)",
+    'clean',
+    kVersionCdevFixed,
+    planOf(CDEV_SCHEDULE.bindOtherVm, [CDEV_SCHEDULE.bindOtherVmRace, 2]),
+    1,
+    TOPOLOGY.twoVms,
+  ),
+  variant(
     'set-kvm-dev-set-lock',
     '§10 M8, §8.3 end: the Jan-2023 cdev RFC took device->dev_set->lock in vfio_device_file_set_kvm. ' +
       'kvm_vfio_release then takes dev_set->lock under kvm->lock (set_kvm(df, NULL)), while BIND and ' +
