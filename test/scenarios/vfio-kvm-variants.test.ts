@@ -47,7 +47,7 @@ describe('vfio-kvm variants on real threads', () => {
     const fixed = /^(fix-v2|2b48f52f2bff)(-destroy)?(@|$)/;
     for (const v of vfioKvm.variants) if (fixed.test(v.name)) expect(v.expect, v.name).toBe('clean');
     expect(clean.map((v) => v.name)).toEqual(
-      expect.arrayContaining(['2b48f52f2bff', '2b48f52f2bff-destroy', 'fix-v2', '2b48f52f2bff@zpci', '2b48f52f2bff@kvmgt', '2b48f52f2bff@plain', '2b48f52f2bff@mix', '2b48f52f2bff@two-vms']),
+      expect.arrayContaining(['2b48f52f2bff', '2b48f52f2bff-destroy', 'fix-v2', '2b48f52f2bff@zpci', '2b48f52f2bff@kvmgt', '2b48f52f2bff@plain', '2b48f52f2bff@mix', '2b48f52f2bff@two-vms', 'cdev-5fcc26969a16-fixed', 'cdev-5fcc26969a16-fixed@two-vms']),
     );
     expect(broken.map((v) => v.name)).toEqual(
       expect.arrayContaining([
@@ -55,8 +55,10 @@ describe('vfio-kvm variants on real threads', () => {
         '51cdc8bc@zpci',
         'add-race',
         'ap-put-then-unlock',
+        'cdev-5fcc26969a16',
         'double-put',
         'get-every-open',
+        'get-helper-ignores-kvm',
         'get-on-openfail',
         'ignore-get-failure',
         'kvmgt-get-before-eexist',
@@ -69,6 +71,7 @@ describe('vfio-kvm variants on real threads', () => {
         'put-before-release',
         'put-under-ref-lock',
         'put-via-group-kvm',
+        'set-kvm-dev-set-lock',
         'set-kvm-group-lock',
         'unlocked-open-count',
         'unlocked-read',

@@ -4,7 +4,7 @@
  * runner (`kvm->users_count` must end at 0: a leak names its holders).
  */
 import type { WorldView } from '../contract.js';
-import { GROUP, VMS, deviceNames, kFdOpen, kNull } from './objects.js';
+import { CDEV_GROUP, DFS, GROUP, VMS, deviceNames, kFdOpen, kNull } from './objects.js';
 import { kMaxDevices } from './topology.js';
 
 export function vfioKvmInvariants(view: WorldView): string[] {
@@ -37,5 +37,21 @@ export function vfioKvmInvariants(view: WorldView): string[] {
   }
   // I6: group->kvm set only while a kvm-vfio device lists the group.
   if (view.words(GROUP.groupKvm) !== kNull) problems.push('group->kvm still set after the kvm-vfio device went away (I6)');
+  // 6.6+ cdev (§8.3); a kernel without it leaves these words zero.
+  for (const df of DFS) {
+    if (view.words(df.dfFd) === kFdOpen) problems.push(`${df.dfFd} left open by finish`);
+    const refs = view.words(df.dfFile);
+    if (refs !== 0) problems.push(`${df.dfFile} is ${refs}: the df file was never released`);
+    const pointer = view.words(df.df);
+    if (pointer !== kNull && view.isLive(pointer)) problems.push(`${df.slotDf} (struct vfio_device_file) never freed`);
+    // I5/I6 for a df: df->kvm is set only while a kvm-vfio device lists the df.
+    if (view.words(df.dfKvm) !== kNull) problems.push(`${df.dfKvm} still set after the kvm-vfio device went away (I6)`);
+    if (view.words(df.accessGranted) !== 0) problems.push(`${df.accessGranted} still set: the df was never unbound`);
+    for (const list of df.fileList) if (view.words(list) !== kNull) problems.push(`${list} (kvm_vfio_file) never freed`);
+  }
+  const blocked = view.words(CDEV_GROUP.cdevDeviceOpenCnt);
+  if (blocked !== 0) problems.push(`${CDEV_GROUP.cdevDeviceOpenCnt} is ${blocked} after every df was released`);
+  const groupFds = view.words(CDEV_GROUP.openedFile);
+  if (groupFds !== 0) problems.push(`${CDEV_GROUP.openedFile} is ${groupFds} after every group-path fd was closed`);
   return problems;
 }

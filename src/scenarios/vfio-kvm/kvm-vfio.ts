@@ -11,8 +11,9 @@
  * ADD after 9e0f4f2918c2); `kv->lock` -> `device_lock` (update_coherency).
  */
 import { fdget, fput } from './files.js';
-import { GROUP, type VmNames, kNull, mutex, word } from './objects.js';
+import { DFS, type DfNames, GROUP, type VmNames, kNull, mutex, word } from './objects.js';
 import { type KvmDeviceOps, kvm_device_release } from './kvm.js';
+import { fputDf, vfio_device_file_set_kvm } from './vfio-cdev.js';
 import { vfio_file_set_kvm } from './vfio-group.js';
 import type { Kernel, KernelVersion } from './version.js';
 
@@ -61,6 +62,7 @@ function groupAdd(k: Kernel, vm: VmNames): void {
   ctx.objects.access(kvm, 'kvm_arch_start_assignment');
   if (k.version.addSetsKvmUnderKvLock) {
     vfio_file_set_kvm(k, kvm);
+    updateCoherencyBeforeUnlock(k, vm);
     kvLock.unlock('kvm_vfio_group_add');
   } else {
     kvLock.unlock('kvm_vfio_group_add');
@@ -97,24 +99,40 @@ function groupDel(k: Kernel, vm: VmNames): void {
   vfio_file_set_kvm(k, kNull);
   // fput(kvg->file): the group file's release is deferred and not modelled.
   ctx.objects.free(kvg, 'kvm_vfio_group_del');
+  updateCoherencyBeforeUnlock(k, vm);
   kvLock.unlock('kvm_vfio_group_del');
   kvm_vfio_update_coherency(k, vm);
 }
 
 /**
  * `kvm_vfio_update_coherency` (v6.3: takes `kv->lock` itself): `vfio_file_enforced_coherent`
- * takes the group's `device_lock`.
+ * takes the group's `device_lock`. With 73e2f19da508 (6.6) this call, after ADD's or DEL's
+ * unlock, is gone: they call {@link kvm_vfio_update_coherency_held} before it.
  */
 function kvm_vfio_update_coherency(k: Kernel, vm: VmNames): void {
-  const { ctx } = k;
-  const kvLock = mutex(ctx, vm.kvLock);
+  if (k.version.updateCoherencyUnderKvLock === true) return;
+  const kvLock = mutex(k.ctx, vm.kvLock);
   kvLock.lock('kvm_vfio_update_coherency');
+  kvm_vfio_update_coherency_held(k, vm);
+  kvLock.unlock('kvm_vfio_update_coherency');
+}
+
+/**
+ * The body, without taking `kv->lock` (73e2f19da508: ADD and DEL hold it, release holds only
+ * `kvm->lock`). A device file's `vfio_file_enforced_coherent` takes no lock.
+ */
+function kvm_vfio_update_coherency_held(k: Kernel, vm: VmNames): void {
+  const { ctx } = k;
   if (word(ctx, vm.groupList).get() !== kNull) {
     const deviceLock = mutex(ctx, GROUP.deviceLock);
     deviceLock.lock('vfio_file_enforced_coherent');
     deviceLock.unlock('vfio_file_enforced_coherent');
   }
-  kvLock.unlock('kvm_vfio_update_coherency');
+}
+
+/** 73e2f19da508: ADD and DEL update the coherency before `mutex_unlock(&kv->lock)`. */
+function updateCoherencyBeforeUnlock(k: Kernel, vm: VmNames): void {
+  if (k.version.updateCoherencyUnderKvLock === true) kvm_vfio_update_coherency_held(k, vm);
 }
 
 /** The body shared by `.release` and `.destroy`: detach every group, then free kv. */
@@ -128,7 +146,11 @@ function teardown(k: Kernel, vm: VmNames, site: string): void {
     list.set(kNull);
     ctx.objects.free(kvg, site);
   }
-  kvm_vfio_update_coherency(k, vm);
+  // 6.6+: the cdev device files on kv->file_list (the same loop in the kernel).
+  if (k.version.cdev !== undefined) for (const df of DFS) teardownDf(k, vm, df, site);
+  // 73e2f19da508: release calls it with only kvm->lock held.
+  if (k.version.updateCoherencyUnderKvLock === true) kvm_vfio_update_coherency_held(k, vm);
+  else kvm_vfio_update_coherency(k, vm);
   ctx.objects.free(word(ctx, vm.kvmVfio).get(), site);
 }
 
@@ -143,4 +165,96 @@ function kvm_vfio_release(k: Kernel, vm: VmNames): void {
  */
 function kvm_vfio_destroy(k: Kernel, vm: VmNames): void {
   teardown(k, vm, 'kvm_vfio_destroy');
+}
+
+// ---- 6.6+: cdev device files on kv->file_list (KVM_DEV_VFIO_FILE_ADD/DEL with a df fd, §8.3) ----
+//
+// Each (VM, df) pair has a list word, `kv->file_list[df1]`, holding that df's `kvm_vfio_file`
+// (slot `kvf[df1]`) or NULL. The kvf holds a reference on the df's file (`get_file`), so the df's
+// release (its UNBIND) cannot run while a kv lists it; DEL, release and destroy drop it with an
+// fput whose release, if final, is task_work (vfio-cdev.ts). `vfio_file_enforced_coherent` of a
+// device file takes no lock, so update_coherency is unchanged.
+
+/** FILE_ADD of a df: `kvm_vfio_file_add` with the df's fd. */
+export function kvm_vfio_file_add_df(k: Kernel, vm: VmNames, df: DfNames): void {
+  const { ctx } = k;
+  if (!fdget(ctx, vm.kvmVfioFd, vm.kvmVfioFile)) return;
+  const kv = word(ctx, vm.kvmVfio).get();
+  // filp = fget(fd): -EBADF unless the df fd is open.
+  if (ctx.objects.access(kv, 'kvm_vfio_file_add') && fdget(ctx, df.dfFd, df.dfFile)) {
+    dfAdd(k, vm, df);
+    fputDf(ctx, df);
+  }
+  if (fput(ctx, vm.kvmVfioFile)) kvm_device_release(k, vm);
+}
+
+function dfAdd(k: Kernel, vm: VmNames, df: DfNames): void {
+  const { ctx } = k;
+  const kvLock = mutex(ctx, vm.kvLock);
+  const list = word(ctx, df.fileList[vm.index] ?? '');
+  const kvm = word(ctx, vm.kvmVfioKvm).get();
+  kvLock.lock('kvm_vfio_file_add');
+  if (list.get() !== kNull) {
+    kvLock.unlock('kvm_vfio_file_add'); // -EEXIST
+    return;
+  }
+  const kvf = ctx.objects.create(df.slotKvf[vm.index] ?? '', 'struct kvm_vfio_file', 'kvm_vfio_file_add');
+  // kvf->file = get_file(filp): the caller's fget keeps the count above zero.
+  word(ctx, df.dfFile).add(1);
+  list.set(kvf);
+  ctx.objects.access(kvm, 'kvm_arch_start_assignment');
+  if (k.version.addSetsKvmUnderKvLock) {
+    vfio_device_file_set_kvm(k, df, kvm);
+    updateCoherencyBeforeUnlock(k, vm);
+    kvLock.unlock('kvm_vfio_file_add');
+  } else {
+    kvLock.unlock('kvm_vfio_file_add');
+    for (let i = 0; i < kWindowPauses; i++) ctx.jitter();
+    if (ctx.objects.access(kvf, 'kvm_vfio_file_add')) vfio_device_file_set_kvm(k, df, kvm);
+  }
+  kvm_vfio_update_coherency(k, vm);
+}
+
+/** FILE_DEL of a df: `kvm_vfio_file_del` with the df's fd (-EBADF once that fd is closed). */
+export function kvm_vfio_file_del_df(k: Kernel, vm: VmNames, df: DfNames): void {
+  const { ctx } = k;
+  if (!fdget(ctx, vm.kvmVfioFd, vm.kvmVfioFile)) return;
+  const kv = word(ctx, vm.kvmVfio).get();
+  if (ctx.objects.access(kv, 'kvm_vfio_file_del') && fdget(ctx, df.dfFd, df.dfFile)) {
+    dfDel(k, vm, df);
+    fputDf(ctx, df);
+  }
+  if (fput(ctx, vm.kvmVfioFile)) kvm_device_release(k, vm);
+}
+
+function dfDel(k: Kernel, vm: VmNames, df: DfNames): void {
+  const { ctx } = k;
+  const kvLock = mutex(ctx, vm.kvLock);
+  const list = word(ctx, df.fileList[vm.index] ?? '');
+  kvLock.lock('kvm_vfio_file_del');
+  const kvf = list.get();
+  if (kvf === kNull) {
+    kvLock.unlock('kvm_vfio_file_del'); // -ENOENT
+    return;
+  }
+  list.set(kNull);
+  ctx.objects.access(word(ctx, vm.kvmVfioKvm).get(), 'kvm_arch_end_assignment');
+  vfio_device_file_set_kvm(k, df, kNull);
+  fputDf(ctx, df);
+  ctx.objects.free(kvf, 'kvm_vfio_file_del');
+  updateCoherencyBeforeUnlock(k, vm);
+  kvLock.unlock('kvm_vfio_file_del');
+  kvm_vfio_update_coherency(k, vm);
+}
+
+/** `.release` / `.destroy` for one df: set_kvm(NULL), fput, free the kvf. */
+function teardownDf(k: Kernel, vm: VmNames, df: DfNames, site: string): void {
+  const { ctx } = k;
+  const list = word(ctx, df.fileList[vm.index] ?? '');
+  const kvf = list.get();
+  if (kvf === kNull || !ctx.objects.access(kvf, site)) return;
+  vfio_device_file_set_kvm(k, df, kNull);
+  fputDf(ctx, df);
+  list.set(kNull);
+  ctx.objects.free(kvf, site);
 }

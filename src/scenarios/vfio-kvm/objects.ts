@@ -18,6 +18,8 @@
  * | zPCI (per device)      | `zdev->kzdev_lock`                                          | `zdev->kzdev`                                       |
  * | kvmgt (per device)     | (the VM's `kvm->mmu_lock`)                                  | `vgpu->attached`, `vgpu->kvm`                        |
  * | global                 | `kvm_lock` (taken by `kvm_destroy_vm`)                      | per VM: `kvm created`, `kvm destroyed`               |
+ * | `vfio_device_file` (cdev, per df; 6.6+) | `df->kvm_ref_lock` (spin)                  | slot `df`, `df->kvm`, `df->access_granted`, `df fd`, `df file f_count`, per VM `kv->file_list[df1]` (a `kvf` pointer) |
+ * | `vfio_group` (cdev, 6.6+) | (`group_lock`)                                           | `group->cdev_device_open_cnt`, `group->opened_file`  |
  *
  * File descriptors: `*_fd` words are 0 (never opened), 1 (open) or 2 (closed); closing claims the
  * fd with a CAS 1 -> 2, so two threads never close one fd. `*_file f_count` words are the struct
@@ -164,6 +166,74 @@ export const GROUP = {
   groupKvm: 'group->kvm',
 } as const;
 
+/**
+ * How many cdev device files (`struct vfio_device_file`, kernel-model.md §8.3) the scenario
+ * declares: two on the first device suffice for S-cdev-double-bind.
+ */
+export const kMaxDeviceFiles = 2;
+
+/**
+ * One cdev device file: an open of `/dev/vfio/devices/vfioX` on the first device (§2.1, §8.3).
+ * Its operations carry `(df1)`, `(df2)` even for the first (`BIND(df1)`), because a bare
+ * `FILE_ADD` is the group's; its words follow `nth` (`df->kvm`, `df2->kvm`).
+ */
+export interface DfNames {
+  index: number;
+  /** `df1`, `df2`: the suffix of its operations (`BIND(df1)`, `FILE_ADD(vm2,df1)`). */
+  label: string;
+  /** Word: the `struct vfio_device_file` pointer (an object-slot pointer), set at CDEV_OPEN. */
+  df: string;
+  slotDf: string;
+  dfFd: string;
+  dfFile: string;
+  /** `df->kvm_ref_lock` (spinlock) and `df->kvm` (a raw pointer, no reference). */
+  kvmRefLock: string;
+  dfKvm: string;
+  /**
+   * `df->access_granted`: set by a successful BIND. The model clears it when the unbind closed
+   * the device (the kernel frees the df instead), so a set flag at the end is a df never unbound.
+   */
+  accessGranted: string;
+  /** Word: the thread (+1) whose task_work runs this file's release after its final fput, or 0. */
+  releasePending: string;
+  /** Per VM (by index): this file's `kvm_vfio_file` on that VM's `kv->file_list`, or NULL. */
+  fileList: readonly string[];
+  /** Per VM (by index): the object slot of that `kvm_vfio_file`. */
+  slotKvf: readonly string[];
+}
+
+export function dfNames(index: number): DfNames {
+  const n = (name: string): string => nth(name, index);
+  const label = `df${index + 1}`;
+  return {
+    index,
+    label,
+    df: n('df'),
+    slotDf: n('df'),
+    dfFd: n('df fd'),
+    dfFile: n('df file f_count'),
+    kvmRefLock: n('df->kvm_ref_lock'),
+    dfKvm: n('df->kvm'),
+    accessGranted: n('df->access_granted'),
+    releasePending: n('df task_work'),
+    fileList: Array.from({ length: kMaxVms }, (_, vm) => `${nth('kv', vm)}->file_list[${label}]`),
+    slotKvf: Array.from({ length: kMaxVms }, (_, vm) => `${nth('kvf', vm)}[${label}]`),
+  };
+}
+
+export const DFS: readonly DfNames[] = Array.from({ length: kMaxDeviceFiles }, (_, i) => dfNames(i));
+
+/**
+ * The group's side of the cdev/group exclusion (§8.3 `vfio_device_block_group`), both under
+ * `group_lock`: how many cdev fds have the group blocked, and how many group-path device fds are
+ * open or being opened. The model has no group fd of its own: it stands open exactly while the
+ * group path has a device fd (`group->opened_file` is that count, not the kernel's pointer).
+ */
+export const CDEV_GROUP = {
+  cdevDeviceOpenCnt: 'group->cdev_device_open_cnt',
+  openedFile: 'group->opened_file',
+} as const;
+
 /** Locks that are not per instance. */
 export const GLOBAL_LOCK = {
   guests_lock: 'matrix_dev->guests_lock',
@@ -225,6 +295,13 @@ function declareObjects(): SharedObjects {
     locks[dev.devSetLock] = { class: 'dev_set->lock' };
     locks[dev.kzdevLock] = { class: 'kzdev_lock' };
     words.push(dev.openCount, dev.deviceKvm, dev.putKvm, dev.deviceFds, dev.mdevKvm, dev.kzdev, dev.vgpuAttached, dev.vgpuKvm);
+  }
+  // 6.6+ cdev (§8.3): the device files and the group's exclusion counts.
+  words.push(CDEV_GROUP.cdevDeviceOpenCnt, CDEV_GROUP.openedFile);
+  for (const df of DFS) {
+    locks[df.kvmRefLock] = { class: 'df->kvm_ref_lock', kind: 'spinlock' };
+    words.push(df.df, df.dfFd, df.dfFile, df.dfKvm, df.accessGranted, df.releasePending, ...df.fileList);
+    slots.push(df.slotDf, ...df.slotKvf);
   }
   return { locks, refcounts, words, slots };
 }

@@ -21,10 +21,17 @@
  * vfio group on that VM's kvm-vfio device.
  *
  * A close of an fd that is not open does nothing, so every op is safe in any order.
+ *
+ * A kernel with the 6.6 device cdev (`version.cdev`, vfio-cdev.ts) also has, per cdev device file
+ * df1, df2 (on the first device): CDEV_OPEN(df1), BIND(df1), CDEV_CLOSE(df1) (its final fput
+ * UNBINDs), and per VM FILE_ADD(df1) / FILE_DEL(df1), FILE_ADD(vm2,df1) / FILE_DEL(vm2,df1) (the
+ * df's fd on that VM's kvm-vfio device). There DEV_OPEN opens the group fd first (-EBUSY while a
+ * df is bound), every op ends with task_work_run (the releases its final fputs queued), and
+ * finish closes the df fds first.
  */
 import type { OpContext, Operation } from '../contract.js';
 import { closeFd, fput } from './files.js';
-import { type DeviceNames, VMS, type VmNames, deviceNames, word } from './objects.js';
+import { DFS, type DeviceNames, type DfNames, VMS, type VmNames, deviceNames, word } from './objects.js';
 import {
   kvm_create_vm,
   kvm_device_release,
@@ -33,8 +40,16 @@ import {
   kvm_vm_ioctl_create_vcpu,
   kvm_vm_release,
 } from './kvm.js';
-import { kvm_vfio_group_add, kvm_vfio_group_del, kvmVfioOps } from './kvm-vfio.js';
+import { kvm_vfio_file_add_df, kvm_vfio_file_del_df, kvm_vfio_group_add, kvm_vfio_group_del, kvmVfioOps } from './kvm-vfio.js';
 import { type Topology, checkTopology, kApOnly } from './topology.js';
+import {
+  task_work_run,
+  vfio_cdev_close,
+  vfio_device_fops_cdev_open,
+  vfio_df_ioctl_bind,
+  vfio_group_close_device_fd,
+  vfio_group_open_device_fd,
+} from './vfio-cdev.js';
 import { vfio_device_fops_release, vfio_group_ioctl_get_device_fd } from './vfio-group.js';
 import type { Kernel, KernelVersion } from './version.js';
 
@@ -94,10 +109,39 @@ function vmOperations(kernel: (ctx: OpContext) => Kernel, vm: VmNames): Record<V
   };
 }
 
-function deviceOperations(kernel: (ctx: OpContext) => Kernel, dev: DeviceNames): Record<DeviceOperationName, Operation> {
+function deviceOperations(kernel: (ctx: OpContext) => Kernel, dev: DeviceNames, cdev: boolean): Record<DeviceOperationName, Operation> {
+  if (cdev) {
+    return {
+      DEV_OPEN: (ctx) => vfio_group_open_device_fd(kernel(ctx), dev),
+      DEV_CLOSE: (ctx) => vfio_group_close_device_fd(kernel(ctx), dev),
+    };
+  }
   return {
     DEV_OPEN: (ctx) => vfio_group_ioctl_get_device_fd(kernel(ctx), dev),
     DEV_CLOSE: (ctx) => vfio_device_fops_release(kernel(ctx), dev),
+  };
+}
+
+/** The operations on a cdev device file; each carries its label: `BIND(df1)`. */
+export const kCdevOperationNames = ['CDEV_OPEN', 'BIND', 'CDEV_CLOSE'] as const;
+export type CdevOperationName = (typeof kCdevOperationNames)[number];
+
+function cdevOperations(kernel: (ctx: OpContext) => Kernel, df: DfNames): Record<CdevOperationName, Operation> {
+  return {
+    CDEV_OPEN: (ctx) => vfio_device_fops_cdev_open(kernel(ctx), df),
+    BIND: (ctx) => {
+      vfio_df_ioctl_bind(kernel(ctx), df);
+    },
+    CDEV_CLOSE: (ctx) => vfio_cdev_close(kernel(ctx), df),
+  };
+}
+
+/** FILE_ADD / FILE_DEL of a df's fd on a VM's kvm-vfio device: `FILE_ADD(df1)`, `FILE_ADD(vm2,df1)`. */
+function cdevFileOperations(kernel: (ctx: OpContext) => Kernel, vm: VmNames, df: DfNames): Record<string, Operation> {
+  const label = vm.label === '' ? df.label : `${vm.label},${df.label}`;
+  return {
+    [opName('FILE_ADD', label)]: (ctx) => kvm_vfio_file_add_df(kernel(ctx), vm, df),
+    [opName('FILE_DEL', label)]: (ctx) => kvm_vfio_file_del_df(kernel(ctx), vm, df),
   };
 }
 
@@ -110,7 +154,8 @@ export function makeOperations(version: KernelVersion, topology: Topology = kApO
   const kernel = (ctx: OpContext): Kernel => ({ ctx, version, kvmVfioOps: deviceOps, topology, devices });
   const ops: Record<string, Operation> = {};
   const perVm = vms.map((vm) => vmOperations(kernel, vm));
-  const perDevice = devices.map((dev) => deviceOperations(kernel, dev));
+  const cdev = version.cdev !== undefined;
+  const perDevice = devices.map((dev) => deviceOperations(kernel, dev, cdev));
   vms.forEach((vm, i) => {
     for (const [name, op] of Object.entries(perVm[i] ?? {})) ops[opName(name, vm.label)] = op;
   });
@@ -118,6 +163,20 @@ export function makeOperations(version: KernelVersion, topology: Topology = kApO
     for (const [name, op] of Object.entries(perDevice[i] ?? {})) ops[opName(name, dev.label)] = op;
   });
   const first = perVm[0] as Record<VmOperationName, Operation>;
+  const perDf = cdev ? DFS.map((df) => cdevOperations(kernel, df)) : [];
+  if (cdev) {
+    DFS.forEach((df, i) => {
+      for (const [name, op] of Object.entries(perDf[i] ?? {})) ops[opName(name, df.label)] = op;
+      for (const vm of vms) Object.assign(ops, cdevFileOperations(kernel, vm, df));
+    });
+    // Every op returns to user space, where task_work runs the releases of its final fputs.
+    for (const [name, op] of Object.entries(ops)) {
+      ops[name] = (ctx) => {
+        op(ctx);
+        task_work_run(kernel(ctx));
+      };
+    }
+  }
   return {
     ops,
     devices,
@@ -132,6 +191,10 @@ export function makeOperations(version: KernelVersion, topology: Topology = kApO
     // Reverse order of creation, so that finish itself never makes a device's reference the
     // last one (the plans do that on purpose where a variant needs it: S-last-ref-is-device).
     finish: (ctx) => {
+      if (cdev) {
+        perDf.forEach((dfOps) => dfOps.CDEV_CLOSE(ctx));
+        task_work_run(kernel(ctx), true);
+      }
       devices.forEach((dev, i) => {
         const fds = word(ctx, dev.deviceFds);
         while (fds.get() > 0) perDevice[i]?.DEV_CLOSE(ctx);
@@ -141,6 +204,8 @@ export function makeOperations(version: KernelVersion, topology: Topology = kApO
         const vcpus = word(ctx, vm.vcpuFds);
         while (vcpus.get() > 0) vmOps.VCPU_CLOSE(ctx);
         vmOps.KVFIO_CLOSE(ctx);
+        // The df files the kvm-vfio device held: their releases (UNBIND) before the VM fd's put.
+        if (cdev) task_work_run(kernel(ctx), true);
         vmOps.VM_CLOSE(ctx);
       });
     },

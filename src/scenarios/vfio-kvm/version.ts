@@ -47,7 +47,21 @@ export interface Mutations {
   putUnderRefLock?: boolean;
   /** M16: `kvm_device_release` calls `kvm_put_kvm` before `ops->release` (which clears `group->kvm`). */
   putBeforeRelease?: boolean;
+  /** M8 (the cdev RFC): `vfio_device_file_set_kvm` takes `dev_set->lock`, not `df->kvm_ref_lock`. */
+  setKvmDevSetLock?: boolean;
+  /** M13: `_vfio_device_get_kvm_safe(device, kvm)` takes its reference on `device->group->kvm`. */
+  getHelperIgnoresKvm?: boolean;
 }
+
+/**
+ * The 6.6 device cdev path (kernel-model.md §8.3), in a kernel that has it: which BINDs take the
+ * core's kvm reference.
+ */
+export type CdevCore =
+  /** 5fcc26969a16, as in torvalds device_cdev.c: `vfio_df_get_kvm_safe(df)` on every BIND. */
+  | 'unconditional-get'
+  /** Yan Zhao's fix (Jun 2024): only when `open_count == 0`, and the error path puts only then. */
+  | 'first-open-get';
 
 export interface KernelVersion {
   vfio: VfioCore;
@@ -64,6 +78,17 @@ export interface KernelVersion {
    * it (A, B, v6.3 as released, M9) the call comes after the unlock, through `kvg->file`.
    */
   addSetsKvmUnderKvLock: boolean;
+  /**
+   * 6.6+: cdev device files (vfio-cdev.ts: CDEV_OPEN, BIND, CDEV_CLOSE, and FILE_ADD/FILE_DEL of
+   * a device file). Absent: no cdev operations, and the paths run exactly as without this field.
+   */
+  cdev?: CdevCore;
+  /**
+   * 73e2f19da508 (6.6, with 9e0f4f2918c2): `kvm_vfio_update_coherency` no longer takes `kv->lock`;
+   * ADD and DEL call it before their unlock, release with only `kvm->lock` held (no
+   * `kvm->lock -> kv->lock` edge). Absent: v6.3's, which locks `kv->lock` itself.
+   */
+  updateCoherencyUnderKvLock?: boolean;
   mutations: Mutations;
 }
 
@@ -100,6 +125,16 @@ export const kVersionD: KernelVersion = { ...kVersionC, vfio: 'upstream' };
 
 /** D′ (§10 M18): D's vfio code with the `.destroy` callback of A. */
 export const kVersionDDestroy: KernelVersion = { ...kVersionD, kvmVfioOps: 'destroy' };
+
+/**
+ * 6.6+ with the device cdev (§8.3): D's vfio core (the 6.6 df-based group path, §8.1, takes the
+ * same locks and references), 6.6's kvm-vfio locking (9e0f4f2918c2 + 73e2f19da508, §8.2), and
+ * cdev device files as upstream 5fcc26969a16.
+ */
+export const kVersionCdev: KernelVersion = { ...kVersionD, cdev: 'unconditional-get', updateCoherencyUnderKvLock: true };
+
+/** The same with Yan Zhao's proposed fix of the BIND get (§8.3). */
+export const kVersionCdevFixed: KernelVersion = { ...kVersionCdev, cdev: 'first-open-get' };
 
 /** Version D with one or more mutants applied (on D′ when `base` says so). */
 export function mutant(mutations: Mutations, base: KernelVersion = kVersionD): KernelVersion {

@@ -178,14 +178,25 @@ function groupCloseFixV2(k: Kernel, dev: DeviceNames): void {
 
 // ---- D: 2b48f52f2bff (§7.5) and its mutants ---------------------------------------------------
 
-/** `_vfio_device_get_kvm_safe` (vfio_main.c). */
-function _vfio_device_get_kvm_safe(k: Kernel, dev: DeviceNames, kvm: number): void {
+/** `_vfio_device_get_kvm_safe` (vfio_main.c). Also the cdev path's (vfio-cdev.ts). */
+export function _vfio_device_get_kvm_safe(k: Kernel, dev: DeviceNames, kvm: number): void {
   const { ctx } = k;
   mutex(ctx, dev.devSetLock).assertHeld('_vfio_device_get_kvm_safe');
+  // M13: `ret = fn(device->group->kvm)`: the reference is taken on the group's kvm (read without
+  // the group's kvm_ref_lock), while `device->kvm = kvm` below stores the caller's. On the group
+  // path the two are the same pointer; a cdev caller passes df->kvm.
+  let target = kvm;
+  if (k.version.mutations.getHelperIgnoresKvm === true) {
+    target = word(ctx, GROUP.groupKvm).get();
+    if (target === kNull) {
+      ctx.invariant('NULL pointer dereference: kvm_get_kvm_safe(device->group->kvm) with group->kvm NULL (M13)');
+      return;
+    }
+  }
   if (k.version.mutations.unsafeGet === true) {
     // M5: symbol_get(kvm_get_kvm), treated as always succeeding.
-    kvm_get_kvm(k, kvm, dev.coreHolder, '_vfio_device_get_kvm_safe');
-  } else if (!kvm_get_kvm_safe(k, kvm, dev.coreHolder, '_vfio_device_get_kvm_safe')) {
+    kvm_get_kvm(k, target, dev.coreHolder, '_vfio_device_get_kvm_safe');
+  } else if (!kvm_get_kvm_safe(k, target, dev.coreHolder, '_vfio_device_get_kvm_safe')) {
     // M14: the failure is ignored, so the last close puts a reference nobody took (I12).
     if (k.version.mutations.ignoreGetFailure !== true) return;
   }
@@ -312,7 +323,7 @@ function unlockedLastClosePut(k: Kernel, dev: DeviceNames): void {
 // ---- vfio_main.c, C and D: callers hold dev_set->lock ------------------------------------------
 
 /** `vfio_device_open`: 0 -> 1 runs `vfio_device_first_open` (the driver's `open_device`). */
-function vfio_device_open(k: Kernel, dev: DeviceNames): number {
+export function vfio_device_open(k: Kernel, dev: DeviceNames): number {
   mutex(k.ctx, dev.devSetLock).assertHeld('vfio_device_open');
   const openCount = word(k.ctx, dev.openCount);
   let ret = 0;
@@ -324,7 +335,7 @@ function vfio_device_open(k: Kernel, dev: DeviceNames): number {
 }
 
 /** `vfio_device_close`: 1 -> 0 runs `vfio_device_last_close` (the driver's `close_device`). */
-function vfio_device_close(k: Kernel, dev: DeviceNames): void {
+export function vfio_device_close(k: Kernel, dev: DeviceNames): void {
   mutex(k.ctx, dev.devSetLock).assertHeld('vfio_device_close');
   const openCount = word(k.ctx, dev.openCount);
   assertDeviceOpen(k, openCount.get());
