@@ -62,11 +62,13 @@ function main(): number {
   }
   const sorted = [...firstDeadlocks].sort((a, b) => a - b);
   const median = sorted.length === 0 ? null : ((sorted[(sorted.length - 1) >> 1] ?? 0) + (sorted[sorted.length >> 1] ?? 0)) / 2;
+  // The longest name, plus two spaces (variant names such as `cdev-5fcc26969a16-fixed@two-vms`).
+  const width = Math.max('variant'.length, ...[...passes.keys()].map((n) => n.length)) + 2;
   const lines = [
-    `${runs} default runs (seeds 1000 + 7919 i), ${okRuns} with every variant passing`,
+    `${runs} ${process.env.LOCKSTRESS_FULL === '1' ? 'full' : 'default'} runs (seeds 1000 + 7919 i), ${okRuns} with every variant passing`,
     '',
-    'variant               passed',
-    ...[...passes].map(([name, n]) => `${name.padEnd(22)}${n}/${runs}`),
+    `${'variant'.padEnd(width)}passed`,
+    ...[...passes].map(([name, n]) => `${name.padEnd(width)}${n}/${runs}`),
     '',
     `51cdc8bc first observed deadlock: median ${median ?? 'none'} ms, max ${sorted.at(-1) ?? 'none'} ms (over ${sorted.length} runs; the goal is a median of at most 100 ms)`,
     `whole run: median ${[...durations].sort((a, b) => a - b)[durations.length >> 1] ?? 0} ms, max ${Math.max(0, ...durations)} ms`,
