@@ -77,10 +77,11 @@ function kvm_destroy_devices(k: Kernel, vm: VmNames): void {
   const devices = word(k.ctx, vm.devices);
   if (devices.get() === 0) return;
   devices.set(0);
-  // B..D's kvm_vfio_ops has no .destroy: with the device still listed (only M16 can get here),
-  // `dev->ops->destroy(dev)` calls NULL.
+  // B..D's kvm_vfio_ops has no .destroy: with the device still listed, `dev->ops->destroy(dev)`
+  // calls NULL. Only a premature last put gets here: one before the release (M16), or one that
+  // a double put (M3, M11, M17) made the last while the kvm-vfio fd is still open.
   if (k.kvmVfioOps.destroy === undefined) {
-    k.ctx.invariant('BUG: kernel NULL pointer dereference in kvm_destroy_devices: the kvm-vfio device is still on kvm->devices and has no .destroy (M16)');
+    k.ctx.invariant('BUG: kernel NULL pointer dereference in kvm_destroy_devices: the kvm-vfio device is still on kvm->devices (its fd is open) and kvm_vfio_ops has no .destroy');
     return;
   }
   k.kvmVfioOps.destroy(k, vm);
