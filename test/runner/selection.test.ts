@@ -20,3 +20,14 @@ describe('variant selection', () => {
     expect(named.variants.map((v) => v.name)).toEqual(['2b48f52f2bff@zpci']);
   });
 });
+
+describe('the extended field of a variant', () => {
+  it('must be true or false: anything else is named in the problems of the scenario', async () => {
+    const { scenarioProblems } = await import('../../src/scenarios/contract.js');
+    const base = { name: 's', description: 'd', objects: {}, ops: {}, plan: () => [[]] };
+    expect(scenarioProblems({ ...base, variants: [{ name: 'v', description: 'd', expect: 'clean', extended: true }] })).toEqual([]);
+    expect(scenarioProblems({ ...base, variants: [{ name: 'v', description: 'd', expect: 'clean', extended: 'yes' }] })).toEqual([
+      'variant v: extended must be true or false',
+    ]);
+  });
+});
