@@ -28,6 +28,8 @@ const kAppendLockBoundMs = 2000;
 export class StringTable {
   private readonly cache = new Map<string, number>();
   private readonly names: string[] = [];
+  /** Ids below this are in `cache`. */
+  private synced = 1;
 
   constructor(private readonly memory: SharedMemory) {}
 
@@ -36,15 +38,17 @@ export class StringTable {
     const cached = this.cache.get(text);
     if (cached !== undefined) return cached;
     if (text === '') return 0;
+    // Another thread may have added it: read what is published, without the lock.
+    this.syncPublished();
+    const published = this.cache.get(text);
+    if (published !== undefined) return published;
     const { i32, layout } = this.memory;
     const lockIndex = layout.header + kHeaderStringLock;
     this.acquire(lockIndex);
     try {
-      const found = this.find(text);
-      if (found !== 0) {
-        this.cache.set(text, found);
-        return found;
-      }
+      this.syncPublished();
+      const found = this.cache.get(text);
+      if (found !== undefined) return found;
       const count = Math.max(1, Atomics.load(i32, layout.header + kHeaderStringCount));
       const bytes = encoder.encode(text);
       const used = Atomics.load(i32, layout.header + kHeaderStringBytes);
@@ -61,10 +65,25 @@ export class StringTable {
       // Publish last: a reader that sees the new count sees the whole entry.
       Atomics.store(i32, layout.header + kHeaderStringCount, count + 1);
       this.cache.set(text, count);
+      this.synced = count + 1;
       return count;
     } finally {
       Atomics.store(i32, lockIndex, 0);
     }
+  }
+
+  /**
+   * Reads the entries published since the last call into the cache, so that a lookup by text is
+   * one Map probe, not a scan of the table under the append lock (every worker interns every
+   * declared name at the start of each variant).
+   */
+  private syncPublished(): void {
+    const count = Atomics.load(this.memory.i32, this.memory.layout.header + kHeaderStringCount);
+    for (let id = Math.max(1, this.synced); id < count; id++) {
+      const text = this.lookup(id);
+      if (!this.cache.has(text)) this.cache.set(text, id);
+    }
+    if (count > this.synced) this.synced = count;
   }
 
   /** The string for an id; "" for 0 or an id not (yet) published. */
@@ -82,12 +101,6 @@ export class StringTable {
     const text = decoder.decode(this.memory.u8.slice(start, start + length));
     this.names[id] = text;
     return text;
-  }
-
-  private find(text: string): number {
-    const count = Atomics.load(this.memory.i32, this.memory.layout.header + kHeaderStringCount);
-    for (let id = 1; id < count; id++) if (this.lookup(id) === text) return id;
-    return 0;
   }
 
   private acquire(lockIndex: number): void {

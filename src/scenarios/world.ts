@@ -311,7 +311,9 @@ export function createThreadWorld(
   };
   for (const [name, index] of ids.words) {
     const at = wordIndex(memory.layout, index);
-    const nameId = events === null ? 0 : strings.intern(name);
+    // Interned at the first wait: most words are never waited on.
+    let nameId = -1;
+    const nameIdOnce = (): number => (nameId >= 0 ? nameId : (nameId = events === null ? 0 : strings.intern(name)));
     // Writers notify, while anyone waits, so that handshake waiters (waitFor) wake at once.
     words[name] = {
       get: () => {
@@ -340,6 +342,7 @@ export function createThreadWorld(
         // its read of the waiter count; both seq-cst): a writer that saw no waiter stored
         // before this thread reads, so no wake-up is lost. The waits are sliced anyway.
         Atomics.add(memory.i32, waiters, 1);
+        const nameId = nameIdOnce();
         events?.recordTimed(EventKind.WaitBegin, index, nameId, value);
         try {
           const started = wallClockMs();

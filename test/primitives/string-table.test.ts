@@ -1,5 +1,6 @@
 /** Sites and names as shared ids: every view of one buffer agrees on them. */
 import { describe, expect, it } from 'vitest';
+import { kHeaderStringCount } from '../../src/layout.js';
 import { StringTable } from '../../src/primitives/string-table.js';
 import { freshMemory } from '../helpers/memory.js';
 
@@ -13,6 +14,20 @@ describe('StringTable', () => {
     expect(b.intern('vfio_device_group_open')).toBe(id);
     expect(b.lookup(id)).toBe('vfio_device_group_open');
     expect(b.intern('kvm->lock')).not.toBe(id);
+  });
+
+  it('a view finds the strings other views added since, and never appends one twice', () => {
+    const { memory } = freshMemory();
+    const a = new StringTable(memory);
+    const b = new StringTable(memory);
+    const first = b.intern('first');
+    const ids = ['x', 'y', 'z'].map((t) => a.intern(t));
+    const before = Atomics.load(memory.i32, memory.layout.header + kHeaderStringCount);
+    // b has seen only 'first': it reads a's entries, appends nothing, and gets a's ids.
+    expect(['x', 'y', 'z'].map((t) => b.intern(t))).toEqual(ids);
+    expect(Atomics.load(memory.i32, memory.layout.header + kHeaderStringCount)).toBe(before);
+    expect(b.intern('first')).toBe(first);
+    expect(new Set([first, ...ids]).size).toBe(4);
   });
 
   it('keeps 0 for the empty string and reads unknown ids as empty', () => {
