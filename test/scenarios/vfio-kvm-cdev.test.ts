@@ -5,53 +5,18 @@
  * final fput, and the two mutants M8 and M13. Races are the stress runner's job.
  */
 import { describe, expect, it } from 'vitest';
-import { findEdge } from '../../src/lockdep/edge-table.js';
-import { classCount, classNameOf } from '../../src/primitives/lock-table.js';
 import { type InProcessWorld, createInProcessWorld } from '../../src/scenarios/in-process-world.js';
 import scenario from '../../src/scenarios/vfio-kvm/index.js';
 import { CDEV_GROUP, DEV1, DFS, HOLDER, VMS, type VmNames } from '../../src/scenarios/vfio-kvm/objects.js';
 import { CDEV_SCHEDULE } from '../../src/scenarios/vfio-kvm/plans-cdev.js';
+import { type RefStep, hasCycle, learnedEdges, startRecordedRound } from '../helpers/vfio-kvm-world.js';
 
 const [DF1, DF2] = DFS;
 const [VM1, VM2] = VMS as [VmNames, VmNames];
 if (DF1 === undefined || DF2 === undefined) throw new Error('two dfs declared');
 
-interface RefStep {
-  vm: string;
-  op: 'get' | 'put';
-  holder: string;
-  site: string;
-  /** users_count of that VM after the step. */
-  count: number;
-}
-
-/** A world after setup, recording every users_count step of both VMs. */
-function startRound(variant: string): { world: InProcessWorld; take: () => RefStep[] } {
-  const world = createInProcessWorld(scenario, variant, { tracking: true });
-  world.resetRound(1);
-  const steps: RefStep[] = [];
-  for (const vm of [VM1, VM2]) {
-    const ref = world.thread(0).ctx.refs[vm.usersCount];
-    if (ref === undefined) throw new Error(`no ${vm.usersCount}`);
-    const { inc, incNotZero, decAndTest } = ref;
-    ref.inc = (holder, site) => {
-      inc(holder, site);
-      steps.push({ vm: vm.kvm, op: 'get', holder, site, count: ref.read() });
-    };
-    ref.incNotZero = (holder, site) => {
-      const ok = incNotZero(holder, site);
-      if (ok) steps.push({ vm: vm.kvm, op: 'get', holder, site, count: ref.read() });
-      return ok;
-    };
-    ref.decAndTest = (holder, site) => {
-      const zero = decAndTest(holder, site);
-      steps.push({ vm: vm.kvm, op: 'put', holder, site, count: ref.read() });
-      return zero;
-    };
-  }
-  world.setup();
-  return { world, take: () => steps.splice(0, steps.length) };
-}
+/** A world after setup, recording every users_count step of both VMs (named `kvm`, `kvm2`). */
+const startRound = (variant: string) => startRecordedRound(variant);
 
 const words = (world: InProcessWorld, name: string): number => world.view().words(name);
 const users = (world: InProcessWorld, vm: VmNames = VM1): number => world.view().refcount(vm.usersCount);
@@ -71,38 +36,6 @@ const apPut = (count: number, vm?: VmNames) => step('put', HOLDER.vfioAp, 'vfio_
 /** S-cdev-double-bind up to both BINDs: two dfs on the device, both ADDed to the first VM. */
 function openAndAddBoth(world: InProcessWorld): void {
   for (const op of ['CDEV_OPEN(df1)', 'CDEV_OPEN(df2)', 'FILE_ADD(df1)', 'FILE_ADD(df2)']) world.run(op);
-}
-
-/** The lock-order edges lockdep learned, as `from -> to` class names. */
-function learnedEdges(world: InProcessWorld): Set<string> {
-  const { memory, strings } = world;
-  const edges = new Set<string>();
-  const n = classCount(memory);
-  for (let a = 0; a < n; a++) {
-    for (let b = 0; b < n; b++) {
-      if (findEdge(memory, a, b) >= 0) edges.add(`${classNameOf(memory, strings, a)} -> ${classNameOf(memory, strings, b)}`);
-    }
-  }
-  return edges;
-}
-
-/** Whether the learned edges close a cycle (the runner, not the in-process world, reports it). */
-function hasCycle(edges: Set<string>): boolean {
-  const next = new Map<string, string[]>();
-  for (const e of edges) {
-    const [from = '', to = ''] = e.split(' -> ');
-    next.set(from, [...(next.get(from) ?? []), to]);
-  }
-  const state = new Map<string, 'open' | 'done'>();
-  const visit = (node: string): boolean => {
-    if (state.get(node) === 'open') return true;
-    if (state.get(node) === 'done') return false;
-    state.set(node, 'open');
-    const found = (next.get(node) ?? []).some(visit);
-    state.set(node, 'done');
-    return found;
-  };
-  return [...next.keys()].some(visit);
 }
 
 describe('cdev-5fcc26969a16: the double-bind leak (Yan Zhao), step by step', () => {

@@ -7,53 +7,21 @@
 import { describe, expect, it } from 'vitest';
 import type { FindingKind } from '../../src/finding-kinds.js';
 import type { RawFinding } from '../../src/primitives/finding-log.js';
-import { type InProcessWorld, createInProcessWorld } from '../../src/scenarios/in-process-world.js';
+import type { InProcessWorld } from '../../src/scenarios/in-process-world.js';
 import scenario from '../../src/scenarios/vfio-kvm/index.js';
 import { GROUP, HOLDER, VMS, type VmNames, deviceNames } from '../../src/scenarios/vfio-kvm/objects.js';
 import { SCHEDULE } from '../../src/scenarios/vfio-kvm/plans.js';
+import { type RefStep, startRecordedRound } from '../helpers/vfio-kvm-world.js';
 
 const [VM1, VM2] = VMS as readonly [VmNames, VmNames];
 const D1 = deviceNames(0, 'vfio-ap');
 const D2 = deviceNames(1, 'vfio-ap');
 
-interface RefStep {
-  /** '' for the first VM, 'vm2' for the second. */
-  vm: string;
-  op: 'get' | 'put';
-  holder: string;
-  site: string;
-  /** That VM's users_count after the step. */
-  count: number;
-}
-
-/** A world after setup, recording every users_count step of every VM. */
+/** A world after setup (its steps already taken), recording every users_count step of every VM ('' and 'vm2'). */
 function startRound(variant: string): { world: InProcessWorld; take: () => RefStep[] } {
-  const world = createInProcessWorld(scenario, variant, { tracking: true });
-  world.resetRound(1);
-  const steps: RefStep[] = [];
-  for (const vm of VMS) {
-    const ref = world.thread(0).ctx.refs[vm.usersCount];
-    if (ref === undefined) throw new Error(`no ${vm.usersCount}`);
-    const { inc, incNotZero, decAndTest } = ref;
-    ref.inc = (holder, site) => {
-      inc(holder, site);
-      steps.push({ vm: vm.label, op: 'get', holder, site, count: ref.read() });
-    };
-    ref.incNotZero = (holder, site) => {
-      const ok = incNotZero(holder, site);
-      if (ok) steps.push({ vm: vm.label, op: 'get', holder, site, count: ref.read() });
-      return ok;
-    };
-    ref.decAndTest = (holder, site) => {
-      const zero = decAndTest(holder, site);
-      steps.push({ vm: vm.label, op: 'put', holder, site, count: ref.read() });
-      return zero;
-    };
-  }
-  world.setup();
-  const take = (): RefStep[] => steps.splice(0, steps.length);
-  take();
-  return { world, take };
+  const round = startRecordedRound(variant, (vm) => vm.label);
+  round.take();
+  return round;
 }
 
 function runAll(world: InProcessWorld, ops: readonly string[]): void {

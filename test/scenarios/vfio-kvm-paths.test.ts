@@ -5,8 +5,6 @@
  * one-thread plan running to its end. Races are the stress runner's job, not these tests'.
  */
 import { describe, expect, it } from 'vitest';
-import { findEdge } from '../../src/lockdep/edge-table.js';
-import { classCount, classNameOf } from '../../src/primitives/lock-table.js';
 import type { RawFinding } from '../../src/primitives/finding-log.js';
 import type { FindingKind } from '../../src/finding-kinds.js';
 import { type InProcessWorld, createInProcessWorld } from '../../src/scenarios/in-process-world.js';
@@ -14,6 +12,7 @@ import { createRng, deriveSeed } from '../../src/scenarios/rng.js';
 import scenario from '../../src/scenarios/vfio-kvm/index.js';
 import { DEV1, GROUP, HOLDER, VM1 } from '../../src/scenarios/vfio-kvm/objects.js';
 import { SCHEDULE, dealSchedule } from '../../src/scenarios/vfio-kvm/plans.js';
+import { hasCycle, learnedEdges } from '../helpers/vfio-kvm-world.js';
 
 interface RefStep {
   op: 'get' | 'put';
@@ -53,40 +52,6 @@ function startRound(variant: string): { world: InProcessWorld; steps: RefStep[];
 const users = (world: InProcessWorld): number => world.view().refcount(VM1.usersCount);
 const destroyed = (world: InProcessWorld): number => world.view().words(VM1.destroyed);
 const kinds = (findings: RawFinding[]): FindingKind[] => findings.map((f) => f.kind);
-
-/** The lock-order edges lockdep learned, as `from -> to` class names. */
-function learnedEdges(world: InProcessWorld): Set<string> {
-  const { memory, strings } = world;
-  const edges = new Set<string>();
-  const n = classCount(memory);
-  for (let a = 0; a < n; a++) {
-    for (let b = 0; b < n; b++) {
-      if (findEdge(memory, a, b) >= 0) {
-        edges.add(`${classNameOf(memory, strings, a)} -> ${classNameOf(memory, strings, b)}`);
-      }
-    }
-  }
-  return edges;
-}
-
-/** Whether the learned edges close a cycle. */
-function hasCycle(edges: Set<string>): boolean {
-  const next = new Map<string, string[]>();
-  for (const e of edges) {
-    const [from = '', to = ''] = e.split(' -> ');
-    next.set(from, [...(next.get(from) ?? []), to]);
-  }
-  const state = new Map<string, 'open' | 'done'>();
-  const visit = (node: string): boolean => {
-    if (state.get(node) === 'open') return true;
-    if (state.get(node) === 'done') return false;
-    state.set(node, 'open');
-    const found = (next.get(node) ?? []).some(visit);
-    state.set(node, 'done');
-    return found;
-  };
-  return [...next.keys()].some(visit);
-}
 
 describe('2b48f52f2bff: users_count transitions (model §7.6)', () => {
   it('setup leaves one reference for the VM fd and one for the kvm-vfio fd', () => {
