@@ -34,95 +34,26 @@
  *
  * Kernel analogue: `rwlock_t` (`kvm->mmu_lock` on x86, `tasklist_lock`).
  */
-import { type SharedMemory, LockFlag, kLockFlags, kLockOwner, kLockState, kThreadIrq, lockBase, threadBase, wallClockMs } from '../layout.js';
+import { type SharedMemory, LockFlag, kLockFlags, kThreadIrq, lockBase, threadBase, wallClockMs } from '../layout.js';
 import { ProtocolError } from '../errors.js';
 import { inInterrupt } from './irq-state.js';
 import type { LockObserver } from './lock-observer.js';
-import { RwWord } from './rw-semaphore.js';
+import { ReaderWriterLock, RwWord } from './reader-writer-lock.js';
 import { type SchedulePolicy, kFreeRunning } from './schedule-policy.js';
 import { kMaxBackoff, kSpinsBeforeYield, kYieldMs } from './spin-lock.js';
 import { spinPause } from './spin-pause.js';
-import { Acquire, type LockPrimitive, acquireTracked, acquireTrackedAs, releaseTracked, releaseTrackedAs, tryAcquireTracked } from './tracked-lock.js';
+import { Acquire } from './tracked-lock.js';
 
-export class RwLock implements LockPrimitive {
-  private readonly i32: Int32Array;
-  private readonly stateIndex: number;
-  private readonly ownerIndex: number;
+export class RwLock extends ReaderWriterLock {
   private readonly irqIndex: number;
   private readonly queued: boolean;
-  /** lockdep's view of this lock's readers: recursive, or (queued) recursive in interrupts only. */
-  private readonly readHow: number;
-  readonly readSide: LockPrimitive;
-  readonly read: { lock(site: string, how: number, nest: number): void; unlock(site: string): void; tryLock(site: string): boolean };
 
-  constructor(
-    private readonly memory: SharedMemory,
-    readonly id: number,
-    readonly thread: number,
-    private readonly observer: LockObserver | null = null,
-    private readonly schedule: SchedulePolicy = kFreeRunning,
-  ) {
-    this.i32 = memory.i32;
-    const base = lockBase(memory.layout, id);
-    this.stateIndex = base + kLockState;
-    this.ownerIndex = base + kLockOwner;
+  constructor(memory: SharedMemory, id: number, thread: number, observer: LockObserver | null = null, schedule: SchedulePolicy = kFreeRunning) {
+    const queued = ((memory.i32[lockBase(memory.layout, id) + kLockFlags] ?? 0) & LockFlag.Queued) !== 0;
+    // lockdep's view of this lock's readers: recursive, or (queued) recursive in interrupts only.
+    super(memory, id, thread, observer, schedule, 'rwlock', queued ? Acquire.ReadQueued : Acquire.ReadRecursive);
+    this.queued = queued;
     this.irqIndex = threadBase(memory.layout, thread) + kThreadIrq;
-    this.queued = ((this.i32[base + kLockFlags] ?? 0) & LockFlag.Queued) !== 0;
-    this.readHow = this.queued ? Acquire.ReadQueued : Acquire.ReadRecursive;
-    const self = this;
-    this.readSide = {
-      id,
-      fastAcquire: () => self.tryRead(),
-      waitAcquire: () => self.waitRead(),
-      tryAcquire: () => self.tryRead(),
-      release: () => self.releaseRead(),
-      ownerThread: () => self.ownerThread(),
-    };
-    this.read = {
-      // The caller's subclass bits are kept; the read mode is the lock's own.
-      lock: (site, how, nest) => {
-        if (self.observer !== null) return acquireTrackedAs(self.readSide, self.observer, site, (how & ~Acquire.ModeMask) | self.readHow, nest);
-        if (!self.tryRead()) self.waitRead();
-      },
-      unlock: (site) => {
-        if (self.observer !== null) return releaseTrackedAs(self.readSide, self.observer, site, self.readHow);
-        self.releaseRead();
-      },
-      tryLock: (site) => {
-        if (self.observer !== null) return tryAcquireTracked(self.readSide, self.observer, site, self.readHow);
-        return self.tryRead();
-      },
-    };
-  }
-
-  /** write_lock. */
-  lock(site = ''): void {
-    if (this.observer !== null) return acquireTracked(this, this.observer, site);
-    if (!this.fastAcquire()) this.waitAcquire();
-  }
-
-  lockAs(site: string, how: number, nest: number): void {
-    if (this.observer !== null) return acquireTrackedAs(this, this.observer, site, how, nest);
-    if (!this.fastAcquire()) this.waitAcquire();
-  }
-
-  /** write_trylock. */
-  tryLock(site = ''): boolean {
-    if (this.observer !== null) return tryAcquireTracked(this, this.observer, site);
-    return this.tryAcquire();
-  }
-
-  /** write_unlock. */
-  unlock(site = ''): void {
-    if (this.observer !== null) return releaseTracked(this, this.observer, site);
-    this.release();
-  }
-
-  assertHeld(site = ''): void {
-    if (this.observer !== null) return this.observer.assertHeld(this.id, site);
-    if (this.ownerThread() !== this.thread && Atomics.load(this.i32, this.stateIndex) < RwWord.ReaderUnit) {
-      throw new ProtocolError(`rwlock ${this.id} is not held by thread ${this.thread} at ${site}`);
-    }
   }
 
   fastAcquire(): boolean {
@@ -176,17 +107,13 @@ export class RwLock implements LockPrimitive {
     Atomics.and(this.i32, this.stateIndex, ~RwWord.Writer);
   }
 
-  ownerThread(): number {
-    return Atomics.load(this.i32, this.ownerIndex) - 1;
-  }
-
   /** What holds a reader off: a writer, and for a queued rwlock outside interrupts a waiting one. */
   private readBlockers(): number {
     if (!this.queued || inInterrupt(this.i32[this.irqIndex] ?? 0)) return RwWord.Writer;
     return RwWord.Writer | RwWord.WaiterMask;
   }
 
-  private tryRead(): boolean {
+  protected tryRead(): boolean {
     const { i32, stateIndex } = this;
     const blockers = this.readBlockers();
     let seen = Atomics.load(i32, stateIndex);
@@ -198,7 +125,7 @@ export class RwLock implements LockPrimitive {
     return false;
   }
 
-  private waitRead(): void {
+  protected waitRead(): void {
     const { i32, stateIndex } = this;
     const blockers = this.readBlockers();
     let backoff = 1;
@@ -220,7 +147,7 @@ export class RwLock implements LockPrimitive {
     }
   }
 
-  private releaseRead(): void {
+  protected releaseRead(): void {
     const { i32, stateIndex } = this;
     let seen = Atomics.load(i32, stateIndex);
     for (;;) {

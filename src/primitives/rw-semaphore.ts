@@ -41,99 +41,25 @@
  * Kernel analogue: `struct rw_semaphore` (down_read, up_read, down_write, up_write,
  * down_read_trylock, down_write_trylock; `kvm->arch.crypto.pqap_hook_rwsem`).
  */
-import { type SharedMemory, kLockOwner, kLockSleepers, kLockState, lockBase, wallClockMs } from '../layout.js';
+import { type SharedMemory, kLockSleepers, lockBase, wallClockMs } from '../layout.js';
 import { ProtocolError } from '../errors.js';
 import type { LockObserver } from './lock-observer.js';
+import { ReaderWriterLock, RwWord } from './reader-writer-lock.js';
 import { type SchedulePolicy, kFreeRunning } from './schedule-policy.js';
-import { Acquire, type LockPrimitive, acquireTracked, acquireTrackedAs, releaseTracked, releaseTrackedAs, tryAcquireTracked } from './tracked-lock.js';
+import { Acquire } from './tracked-lock.js';
 
-/** Fields of a reader-writer lock's state word (rwsem and rwlock alike). */
-export const RwWord = {
-  Writer: 1,
-  WaiterUnit: 2,
-  WaiterMask: 0xfe,
-  ReaderUnit: 256,
-} as const;
+export { RwWord } from './reader-writer-lock.js';
 
 /** Loads before a waiter registers and sleeps: a short critical section usually ends within this. */
 const kSpinsBeforeSleep = 32;
 
-export class RwSemaphore implements LockPrimitive {
-  private readonly i32: Int32Array;
-  private readonly stateIndex: number;
-  private readonly ownerIndex: number;
+export class RwSemaphore extends ReaderWriterLock {
   private readonly sleepersIndex: number;
-  /** The read side, with the same steps (tracked-lock.ts runs either). */
-  readonly readSide: LockPrimitive;
-  readonly read: { lock(site: string, how: number, nest: number): void; unlock(site: string): void; tryLock(site: string): boolean };
 
-  constructor(
-    private readonly memory: SharedMemory,
-    readonly id: number,
-    readonly thread: number,
-    private readonly observer: LockObserver | null = null,
-    private readonly schedule: SchedulePolicy = kFreeRunning,
-  ) {
-    this.i32 = memory.i32;
-    const base = lockBase(memory.layout, id);
-    this.stateIndex = base + kLockState;
-    this.ownerIndex = base + kLockOwner;
-    this.sleepersIndex = base + kLockSleepers;
-    const self = this;
-    this.readSide = {
-      id,
-      fastAcquire: () => self.tryRead(),
-      waitAcquire: () => self.waitRead(),
-      tryAcquire: () => self.tryRead(),
-      release: () => self.releaseRead(),
-      ownerThread: () => self.ownerThread(),
-    };
-    this.read = {
-      // down_read is a non-recursive reader whatever the caller asks; its subclass bits are kept.
-      lock: (site, how, nest) => {
-        if (self.observer !== null) return acquireTrackedAs(self.readSide, self.observer, site, (how & ~Acquire.ModeMask) | Acquire.Read, nest);
-        if (!self.tryRead()) self.waitRead();
-      },
-      unlock: (site) => {
-        if (self.observer !== null) return releaseTrackedAs(self.readSide, self.observer, site, Acquire.Read);
-        self.releaseRead();
-      },
-      tryLock: (site) => {
-        if (self.observer !== null) return tryAcquireTracked(self.readSide, self.observer, site, Acquire.Read);
-        return self.tryRead();
-      },
-    };
-  }
-
-  /** down_write. */
-  lock(site = ''): void {
-    if (this.observer !== null) return acquireTracked(this, this.observer, site);
-    if (!this.fastAcquire()) this.waitAcquire();
-  }
-
-  /** down_write_nested / down_write_nest_lock. */
-  lockAs(site: string, how: number, nest: number): void {
-    if (this.observer !== null) return acquireTrackedAs(this, this.observer, site, how, nest);
-    if (!this.fastAcquire()) this.waitAcquire();
-  }
-
-  /** down_write_trylock. */
-  tryLock(site = ''): boolean {
-    if (this.observer !== null) return tryAcquireTracked(this, this.observer, site);
-    return this.tryAcquire();
-  }
-
-  /** up_write. */
-  unlock(site = ''): void {
-    if (this.observer !== null) return releaseTracked(this, this.observer, site);
-    this.release();
-  }
-
-  assertHeld(site = ''): void {
-    if (this.observer !== null) return this.observer.assertHeld(this.id, site);
-    if (this.ownerThread() !== this.thread && (Atomics.load(this.i32, this.stateIndex) & ~(RwWord.ReaderUnit - 1)) === 0) {
-      throw new ProtocolError(`rwsem ${this.id} is not held by thread ${this.thread} at ${site}`);
-    }
+  constructor(memory: SharedMemory, id: number, thread: number, observer: LockObserver | null = null, schedule: SchedulePolicy = kFreeRunning) {
+    // down_read is a non-recursive reader whatever the caller asks.
+    super(memory, id, thread, observer, schedule, 'rwsem', Acquire.Read);
+    this.sleepersIndex = lockBase(memory.layout, id) + kLockSleepers;
   }
 
   fastAcquire(): boolean {
@@ -192,12 +118,8 @@ export class RwSemaphore implements LockPrimitive {
   }
 
   /** The writer, or -1 (readers are known from the threads' held stacks). */
-  ownerThread(): number {
-    return Atomics.load(this.i32, this.ownerIndex) - 1;
-  }
-
   /** down_read's fast attempt and down_read_trylock: no writer holds it and none waits. */
-  private tryRead(): boolean {
+  protected tryRead(): boolean {
     const { i32, stateIndex } = this;
     let seen = Atomics.load(i32, stateIndex);
     while ((seen & (RwWord.Writer | RwWord.WaiterMask)) === 0) {
@@ -208,7 +130,7 @@ export class RwSemaphore implements LockPrimitive {
     return false;
   }
 
-  private waitRead(): void {
+  protected waitRead(): void {
     const { i32, stateIndex } = this;
     const started = wallClockMs();
     let seen = Atomics.load(i32, stateIndex);
@@ -224,7 +146,7 @@ export class RwSemaphore implements LockPrimitive {
   }
 
   /** up_read. */
-  private releaseRead(): void {
+  protected releaseRead(): void {
     const { i32, stateIndex } = this;
     let seen = Atomics.load(i32, stateIndex);
     for (;;) {
