@@ -635,11 +635,19 @@ export class LockTracker implements LockObserver {
 
   /** Forgets everything this thread held or waited for, and its irq state (after an aborted round). */
   reset(): void {
-    const { i32, base } = this;
-    for (const field of [kThreadDepth, kThreadWaitingLock, kThreadWaitingKind, kThreadAtomicDepth, kThreadCurrentOp]) {
-      Atomics.store(i32, base + field, 0);
-    }
+    LockTracker.resetRecord(this.memory, this.thread);
     this.opWaits = 0;
+  }
+
+  /** Zeroes a thread's tracking record (held stack depth, waits) without building a tracker: between rounds. */
+  static resetRecord(memory: SharedMemory, thread: number): void {
+    const { i32 } = memory;
+    const base = threadBase(memory.layout, thread);
+    Atomics.store(i32, base + kThreadDepth, 0);
+    Atomics.store(i32, base + kThreadWaitingLock, 0);
+    Atomics.store(i32, base + kThreadWaitingKind, 0);
+    Atomics.store(i32, base + kThreadAtomicDepth, 0);
+    Atomics.store(i32, base + kThreadCurrentOp, 0);
   }
 
   // ---- internals ------------------------------------------------------------------------------

@@ -116,7 +116,12 @@ export class LockTable {
 
   /** Unlocks every lock (between rounds, after an abort, with no thread running). */
   resetStates(lockCount: number): void {
-    const { i32, layout } = this.memory;
+    LockTable.resetStates(this.memory, lockCount);
+  }
+
+  /** {@link resetStates} without building a table (between rounds). */
+  static resetStates(memory: SharedMemory, lockCount: number): void {
+    const { i32, layout } = memory;
     for (let id = 0; id < lockCount; id++) {
       const base = lockBase(layout, id);
       Atomics.store(i32, base + kLockState, 0);

@@ -65,14 +65,26 @@ export class Refcount {
 
   /** Sets the count and clears the ledger. Only while no other thread uses this refcount. */
   reset(count: number, holder = '', site = ''): void {
+    Refcount.zero(this.memory, this.id);
     Atomics.store(this.i32, this.countIndex, count);
-    for (let h = 0; h < kMaxRefHolders; h++) {
-      const base = refHolderBase(this.memory.layout, this.id, h);
-      Atomics.store(this.i32, base + kRefHolderTag, 0);
-      Atomics.store(this.i32, base + kRefHolderNet, 0);
-      Atomics.store(this.i32, base + kRefHolderLastGetSite, 0);
-    }
     if (count > 0 && holder !== '') this.account(holder, count, site);
+  }
+
+  /** Refcount `id`'s count, without building a Refcount (the end-of-round sweep). */
+  static countOf(memory: SharedMemory, id: number): number {
+    return Atomics.load(memory.i32, refBase(memory.layout, id) + kRefCount);
+  }
+
+  /** Zeroes refcount `id`'s count and ledger without building a Refcount: between rounds. */
+  static zero(memory: SharedMemory, id: number): void {
+    const { i32, layout } = memory;
+    Atomics.store(i32, refBase(layout, id) + kRefCount, 0);
+    for (let h = 0; h < kMaxRefHolders; h++) {
+      const base = refHolderBase(layout, id, h);
+      Atomics.store(i32, base + kRefHolderTag, 0);
+      Atomics.store(i32, base + kRefHolderNet, 0);
+      Atomics.store(i32, base + kRefHolderLastGetSite, 0);
+    }
   }
 
   inc(holder = '', site = ''): void {

@@ -31,14 +31,13 @@ export function checkRound(
 
 /** Refcounts that must end at zero and did not: leaks, named by who still holds references. */
 export function sweepRefcounts(memory: SharedMemory, strings: StringTable, ids: WorldIds, round: number): Finding[] {
-  const log = new FindingLog(memory);
   const leaks: Finding[] = [];
   for (const [name, { id, mustEndAtZero }] of ids.refcounts) {
     if (!mustEndAtZero) continue;
-    const ref = new Refcount(memory, id, 0, log, strings);
-    const count = ref.read();
+    const count = Refcount.countOf(memory, id);
     // A saturated count was already reported as underflow or inc-on-zero.
     if (count === 0 || count === kRefSaturated) continue;
+    const ref = new Refcount(memory, id, 0, new FindingLog(memory), strings);
     const holders = ref
       .ledger()
       .filter((row) => row.net > 0)

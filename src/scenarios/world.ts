@@ -147,18 +147,17 @@ export function resetLockOrderGraph(memory: SharedMemory): void {
  * tracking record. Main thread, with no worker inside a round.
  */
 export function resetRoundState(memory: SharedMemory, strings: StringTable, ids: WorldIds, threads: number[]): void {
-  const log = new FindingLog(memory);
-  new LockTable(memory, strings).resetStates(ids.locks.size);
+  LockTable.resetStates(memory, ids.locks.size);
   for (const index of ids.words.values()) Atomics.store(memory.i32, wordIndex(memory.layout, index), 0);
   // A thread terminated inside waitFor never unregistered (a stale count only costs notifies).
   Atomics.store(memory.i32, memory.layout.header + kHeaderWordWaiters, 0);
-  for (const { id } of ids.refcounts.values()) new Refcount(memory, id, 0, log, strings).reset(0);
+  for (const { id } of ids.refcounts.values()) Refcount.zero(memory, id);
   for (const slot of ids.slots.values()) Atomics.store(memory.i32, objectBase(memory.layout, slot) + kObjState, 0);
   for (const { id } of ids.completions.values()) {
     Atomics.store(memory.i32, completionBase(memory.layout, id) + kCompletionDone, 0);
     Atomics.store(memory.i32, completionBase(memory.layout, id) + kCompletionSleepers, 0);
   }
-  for (const thread of threads) new LockTracker(memory, strings, log, thread).reset();
+  for (const thread of threads) LockTracker.resetRecord(memory, thread);
   resetScheduleRegion(memory, threads);
 }
 

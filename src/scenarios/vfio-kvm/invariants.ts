@@ -7,6 +7,9 @@ import type { WorldView } from '../contract.js';
 import { CDEV_GROUP, DFS, GROUP, VMS, deviceNames, kFdOpen, kNull } from './objects.js';
 import { kMaxDevices } from './topology.js';
 
+/** Every device's names (the checks read names only, so any driver's will do): built once, not per round. */
+const kDevices = Array.from({ length: kMaxDevices }, (_, d) => deviceNames(d, 'plain'));
+
 export function vfioKvmInvariants(view: WorldView): string[] {
   const problems: string[] = [];
   // Instances a variant's topology does not use stay zero, and pass every check.
@@ -23,8 +26,7 @@ export function vfioKvmInvariants(view: WorldView): string[] {
     if (view.words(vm.vcpuFds) !== 0) problems.push(`${view.words(vm.vcpuFds)} ${vm.vcpuFds} left open by finish`);
     if (view.words(vm.pageTrackNotifiers) !== 0) problems.push(`${vm.pageTrackNotifiers}: ${view.words(vm.pageTrackNotifiers)} notifiers left registered`);
   }
-  for (let d = 0; d < kMaxDevices; d++) {
-    const dev = deviceNames(d, 'plain');
+  for (const dev of kDevices) {
     const openCount = view.words(dev.openCount);
     if (openCount !== 0) problems.push(`${dev.openCount} is ${openCount} after every device fd was closed`);
     // I3: open_count == 0 => device->kvm == NULL (and I2: put_kvm with it).
