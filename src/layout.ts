@@ -151,6 +151,11 @@ export const kHeaderEdgeGeneration = 30;
 export const kHeaderUsageChanges = 20;
 /** Spinlock word guarding the lazy definition of subclass classes by workers (lock-table.ts). */
 export const kHeaderClassLock = 21;
+/**
+ * Rounds in the next rendezvous under a stride (variant-task.ts): 1 at a variant's start and
+ * after a teardown, doubled by thread 0 after each rendezvous that ran to its end, up to the stride.
+ */
+export const kHeaderBatch = 22;
 /** Header size in words (a multiple of 2, so the region after it is 8-byte aligned). */
 export const kHeaderWords = 32;
 
@@ -264,7 +269,11 @@ export const kThreadWaitingSite = 3;
 export const kThreadAtomicDepth = 4;
 /** The same word as {@link kThreadAtomicDepth}, named for readers of the irq state. */
 export const kThreadIrq = kThreadAtomicDepth;
-// Word 5 is unused.
+/**
+ * The round this thread is in (its copy of the world's round under a stride: see variant-task.ts);
+ * 0 before its first. Findings, edges and events of the thread carry it.
+ */
+export const kThreadRound = 5;
 /**
  * What the thread is running: operation index + 1 inside an op, 0 between ops, or a negative
  * {@link ThreadStep} for the other scenario code a round runs (read by the runaway check and the
@@ -763,6 +772,12 @@ export class SharedMemory {
 
   round(): number {
     return Atomics.load(this.i32, this.layout.header + kHeaderRound);
+  }
+
+  /** The round `thread` is in ({@link kThreadRound}); the header's round for no thread or before its first. */
+  roundOf(thread: number): number {
+    const own = thread >= 0 && thread < this.layout.capacities.threads ? Atomics.load(this.i32, this.layout.threads + thread * kThreadWords + kThreadRound) : 0;
+    return own > 0 ? own : this.round();
   }
 }
 

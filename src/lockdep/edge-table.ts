@@ -208,7 +208,7 @@ export class SharedEdgeTable {
     Atomics.store(i32, base + kEdgeFromSite, fromSite);
     Atomics.store(i32, base + kEdgeToSite, toSite);
     Atomics.store(i32, base + kEdgeThread, this.thread);
-    Atomics.store(i32, base + kEdgeRound, this.memory.round());
+    Atomics.store(i32, base + kEdgeRound, this.memory.roundOf(this.thread));
     // Ready: sighters may now read the gate and drop entries.
     Atomics.store(i32, base + kEdgeReady, 1);
     const seq = Atomics.add(i32, this.header + kHeaderEdgeSeq, 1);

@@ -639,6 +639,36 @@ export class LockTracker implements LockObserver {
     this.opWaits = 0;
   }
 
+  /**
+   * The held stack as it stands (depth, entries, and the atomic-context word with its spinlock
+   * bits), or null when nothing is held: under a stride each copy's round ends with its own, and
+   * thread 0's `finish` of a copy runs with that copy's (variant-task.ts).
+   */
+  saveHeld(): Int32Array | null {
+    const { i32, base } = this;
+    const depth = Math.min(kMaxHeldLocks, i32[base + kThreadDepth] ?? 0);
+    const atomic = i32[base + kThreadAtomicDepth] ?? 0;
+    if (depth === 0 && atomic === 0) return null;
+    const saved = new Int32Array(2 + depth * kHeldWords);
+    saved[0] = depth;
+    saved[1] = atomic;
+    saved.set(i32.subarray(this.heldStack, this.heldStack + depth * kHeldWords), 2);
+    return saved;
+  }
+
+  /** Puts back a held stack {@link saveHeld} took (null: nothing held), over whatever is there. */
+  restoreHeld(saved: Int32Array | null): void {
+    const { i32, base } = this;
+    if (saved === null) {
+      Atomics.store(i32, base + kThreadDepth, 0);
+      Atomics.store(i32, base + kThreadAtomicDepth, 0);
+      return;
+    }
+    i32.set(saved.subarray(2), this.heldStack);
+    Atomics.store(i32, base + kThreadAtomicDepth, saved[1] ?? 0);
+    Atomics.store(i32, base + kThreadDepth, saved[0] ?? 0);
+  }
+
   /** Zeroes a thread's tracking record (held stack depth, waits) without building a tracker: between rounds. */
   static resetRecord(memory: SharedMemory, thread: number): void {
     const { i32 } = memory;

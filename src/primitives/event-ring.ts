@@ -297,7 +297,7 @@ export function assignRounds(events: RawEvent[], round: number): RawEvent[] {
  * writing). Torn entries are left out; so are entries older than the ring's span, which a slow
  * read can meet. `round` is the round of events after the last round start in sight, if none is.
  */
-export function readEventRing(memory: SharedMemory, thread: number, round = memory.round()): RawEvent[] {
+export function readEventRing(memory: SharedMemory, thread: number, round = memory.roundOf(thread)): RawEvent[] {
   const base = eventRingBase(memory.layout, thread);
   const events: RawEvent[] = [];
   for (let slot = 0; slot < kEventRingEntries; slot++) {
@@ -318,7 +318,7 @@ export function readEventRing(memory: SharedMemory, thread: number, round = memo
  * ring moved on). Frees the snapshot if it holds this finding or an older one (drained or given up
  * before).
  */
-export function takeFindingEvents(memory: SharedMemory, thread: number, logIndex: number, round = memory.round()): RawEvent[] | null {
+export function takeFindingEvents(memory: SharedMemory, thread: number, logIndex: number, round = memory.roundOf(thread)): RawEvent[] | null {
   const { i32, layout } = memory;
   if (thread < 0 || thread >= layout.capacities.threads) return null;
   const base = eventRingBase(layout, thread);

@@ -63,7 +63,7 @@ export class FindingLog {
       n = seen;
     }
     const base = findingBase(layout, n % capacity);
-    Atomics.store(i32, base + kFindingRound, this.memory.round());
+    Atomics.store(i32, base + kFindingRound, this.memory.roundOf(thread));
     Atomics.store(i32, base + kFindingThread, thread);
     for (let i = 0; i < kFindingArgCount; i++) Atomics.store(i32, base + kFindingArg0 + i, args[i] ?? 0);
     Atomics.store(i32, base + kFindingKind, findingKindCode(kind));

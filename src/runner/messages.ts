@@ -57,6 +57,8 @@ export interface VariantTask {
   jitter: boolean;
   /** Round limit (0 = none): thread 0 ends the variant after the round with this number. */
   roundsLimit: number;
+  /** Copies of the world per rendezvous (run-stress.ts effectiveStride): rounds round..round+stride-1 run between two barrier crossings. */
+  stride: number;
   /** Who interleaves the threads (the schedule seam's policy). */
   schedule: ScheduleConfig;
   /** Barrier spins before sleeping (see barrier.ts). */

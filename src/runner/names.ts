@@ -40,19 +40,21 @@ export function createNames(memory: SharedMemory, strings: StringTable, ids: Wor
       lock: lockNameOf(memory, strings, lockId),
       class: classNameOf(memory, strings, lockClassOf(memory, lockId)),
     }),
-    refcount: (refId) => refNames.get(refId) ?? `refcount#${refId}`,
-    word: (index) => wordNames.get(index) ?? `word#${index}`,
+    // Copies of a stride (world.ts strideIds) have the names of copy 0.
+    refcount: (refId) => refNames.get(refId % Math.max(1, ids.refcounts.size)) ?? `refcount#${refId}`,
+    word: (index) => wordNames.get(index % Math.max(1, ids.words.size)) ?? `word#${index}`,
     string: (id) => strings.lookup(id),
     object: (pointer, type) => {
       const slot = pointerSlot(pointer);
-      return `${strings.lookup(type) || slotNames.get(slot) || 'object'} (slot ${slotNames.get(slot) ?? slot}, generation ${pointer >>> 8})`;
+      const name = slotNames.get(slot % Math.max(1, ids.slots.size));
+      return `${strings.lookup(type) || name || 'object'} (slot ${name ?? slot}, generation ${pointer >>> 8})`;
     },
     className: (classId) => classNameOf(memory, strings, classId),
     lockName: (lockId) => lockNameOf(memory, strings, lockId),
     lockClass: (lockId) => lockClassOf(memory, lockId),
     opName: stepName,
     stepName,
-    completionName: (id) => completionNames.get(id) ?? `completion#${id}`,
+    completionName: (id) => completionNames.get(id % Math.max(1, ids.completions.size)) ?? `completion#${id}`,
     classIsCompletion: (classId) => classKindOf(memory, classId) === ClassKind.Completion,
   };
 }

@@ -51,6 +51,12 @@ export interface ResolvedStressOptions {
   /** Seeded pauses before locks to widen race windows. `LOCKSTRESS_JITTER=0` turns them off. */
   jitter: boolean;
   /**
+   * Rounds per rendezvous under the `os` schedule (jcstress's strides): every thread runs its ops
+   * in this many independent copies of the world, one after the other, between two barrier
+   * crossings. Controlled schedules run one. `LOCKSTRESS_STRIDE`, `--stride`.
+   */
+  stride: number;
+  /**
    * Who interleaves the threads: `os` (the operating system, with seeded jitter), or a controlled
    * schedule where one thread runs between scheduling points and a seeded policy picks it:
    * `random` or `pct`. `LOCKSTRESS_SCHEDULE`, `--schedule`.
@@ -116,6 +122,7 @@ export const kDefaultStressOptions: Readonly<Omit<ResolvedStressOptions, 'seed'>
   untilExpected: false,
   json: false,
   jitter: true,
+  stride: 8,
   schedule: 'os',
   pctDepth: 5,
   replay: '',
@@ -178,6 +185,7 @@ const kLimits = {
   pctDepth: [1, 64],
   preemptions: [0, 64],
   plans: [1, 100_000],
+  stride: [1, 64],
 } as const;
 
 /** Reads the `LOCKSTRESS_*` variables. Unset or empty variables are left out. */
@@ -201,6 +209,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): StressOptions {
   int('LOCKSTRESS_PCT_DEPTH', 'pctDepth');
   int('LOCKSTRESS_PREEMPTIONS', 'preemptions');
   int('LOCKSTRESS_PLANS', 'plans');
+  int('LOCKSTRESS_STRIDE', 'stride');
   const schedule = get('LOCKSTRESS_SCHEDULE');
   if (schedule !== undefined) out.schedule = parseScheduleMode('LOCKSTRESS_SCHEDULE', schedule);
   const replay = get('LOCKSTRESS_REPLAY');
@@ -305,6 +314,9 @@ export function optionsFromArgs(args: readonly string[]): StressOptions {
         break;
       case '--plans':
         out.plans = parseInteger(name, value(), ...kLimits.plans);
+        break;
+      case '--stride':
+        out.stride = parseInteger(name, value(), ...kLimits.stride);
         break;
       case '--shrink':
         out.shrink = true;
@@ -414,6 +426,8 @@ flags (each mirrors an environment variable; flags win):
   --html FILE         also write one self-contained HTML report  LOCKSTRESS_HTML
                       (graphs, timelines, lock_stat, coverage)
   --no-jitter         no seeded pauses before locks              LOCKSTRESS_JITTER=0
+  --stride N          os schedule: rounds per barrier rendezvous, LOCKSTRESS_STRIDE    (default 8)
+                      each in its own copy of the world, 1..64
   --full              also run the extended variants (see --list) LOCKSTRESS_FULL=1
   --quick             only the variants not marked extended       (the default)
   --list              list the variants with their descriptions

@@ -13,6 +13,7 @@ import type { Piscina } from 'piscina';
 import {
   type Capacities,
   SharedMemory,
+  kHeaderBatch,
   kHeaderDone,
   kHeaderRound,
   kHeaderStop,
@@ -51,7 +52,7 @@ import { type FindingSummary, type StopReason, type VariantVerdict, FindingColle
 import { type ReplayToken, encodeReplayToken } from '../schedule/replay-token.js';
 import { readSteps, roundDecisions } from '../schedule/step-log.js';
 import { type Reproducer, actionsOf, preemptionsOf } from '../schedule/reproducer.js';
-import { RunawayCheck, Watchdog, alarmToFinding } from './watchdog.js';
+import { RunawayCheck, Watchdog, alarmThread, alarmToFinding } from './watchdog.js';
 
 export interface VariantRun {
   options: ResolvedStressOptions;
@@ -59,6 +60,8 @@ export interface VariantRun {
   scenarioUrl: string;
   variant: ScenarioDescription['variants'][number];
   capacities: Capacities;
+  /** Copies of the world per rendezvous (run-stress.ts effectiveStride). */
+  stride: number;
   pool: Piscina;
   worldKey: string;
   /** Wall-clock ms past which the run stops starting rounds. */
@@ -166,7 +169,7 @@ class VariantDriver {
     this.memory = SharedMemory.create(capacities);
     this.strings = new StringTable(this.memory);
     this.ids = assignIds(run_.scenario);
-    defineWorld(this.memory, this.strings, this.ids);
+    defineWorld(this.memory, this.strings, this.ids, run_.stride);
     new LockTable(this.memory, this.strings).resetStats();
     this.names = createNames(this.memory, this.strings, this.ids, run_.variant.opNames);
     this.log = new FindingLog(this.memory);
@@ -191,8 +194,9 @@ class VariantDriver {
   async run(): Promise<VariantResult> {
     const { options } = this.run_;
     const { i32, layout } = this.memory;
-    resetRoundState(this.memory, this.strings, this.ids, this.threadIndexes);
+    resetRoundState(this.memory, this.strings, this.ids, this.threadIndexes, this.run_.stride);
     Atomics.store(i32, layout.header + kHeaderRound, this.firstRound);
+    Atomics.store(i32, layout.header + kHeaderBatch, 1);
     this.barrier.reset(options.threads);
     this.started = wallClockMs();
     for (const thread of this.threadIndexes) this.startThread(thread, false);
@@ -237,9 +241,11 @@ class VariantDriver {
           const planRound = this.schedule.mode === 'exhaustive' ? Atomics.load(i32, layout.schedule + kSchedPlanRound) : round;
           this.decisionsByRound.set(round, { decisions: roundDecisions(this.memory), planRound });
         }
-        const finding = alarmToFinding(alarm, round, this.names, this.schedule.mode !== 'os');
+        // The round of the threads the alarm is about (with a stride, the others may be in other rounds).
+        const alarmRound = this.memory.roundOf(alarmThread(alarm));
+        const finding = alarmToFinding(alarm, alarmRound, this.names, this.schedule.mode !== 'os');
         // Read the rings now, before the teardown moves the threads on.
-        finding.timeline = captureTimeline(this.memory, this.names, this.threadIndexes, round, alarm.nowUs);
+        finding.timeline = captureTimeline(this.memory, this.names, this.threadIndexes, alarmRound, alarm.nowUs);
         this.collector.add(finding);
         if (finding.kind === 'deadlock' && this.firstDeadlockMs === null) this.firstDeadlockMs = Math.round(now - this.started);
         this.requestStopIfDue(now);
@@ -318,6 +324,7 @@ class VariantDriver {
       // A controlled schedule decides every interleaving itself: no jitter on top.
       jitter: options.jitter && this.schedule.mode === 'os',
       roundsLimit: this.roundsLimit(),
+      stride: this.run_.stride,
       schedule: this.schedule,
       barrierSpins: defaultBarrierSpins(options.threads),
       joinParked,
@@ -360,6 +367,18 @@ class VariantDriver {
     return state >= 0 ? `op ${this.names.stepName(state)}` : this.names.stepName(state);
   }
 
+  /**
+   * The last round any thread started: the header's round, or with a stride a later round of the
+   * rendezvous a thread had reached (each thread publishes its round, kThreadRound).
+   */
+  private lastRoundStarted(): number {
+    let last = Atomics.load(this.memory.i32, this.memory.layout.header + kHeaderRound);
+    if (this.run_.stride > 1) {
+      for (const thread of this.threadIndexes) last = Math.max(last, this.memory.roundOf(thread));
+    }
+    return last;
+  }
+
   private stopRequested(): boolean {
     return Atomics.load(this.memory.i32, this.memory.layout.header + kHeaderStop) !== 0;
   }
@@ -387,7 +406,7 @@ class VariantDriver {
   private async tearDown(ending: boolean): Promise<void> {
     const { options } = this.run_;
     const { i32, layout } = this.memory;
-    signalAbort(this.memory, this.ids);
+    signalAbort(this.memory, this.ids, this.run_.stride);
     const live = this.tasks.filter((t) => !t.settled).map((t) => t.thread);
     const stragglers = await waitParked(this.memory, live, kCooperativeAbortMs);
     for (const thread of stragglers) {
@@ -411,7 +430,7 @@ class VariantDriver {
     this.drain(true);
     this.log.skipUnpublished();
     this.abortedRounds++;
-    const round = Atomics.load(i32, layout.header + kHeaderRound);
+    const round = this.lastRoundStarted();
     if (this.roundsLimit() > 0 && round >= this.roundsLimit()) {
       end = true;
       this.stoppedBy ??= 'rounds';
@@ -420,8 +439,9 @@ class VariantDriver {
     if (end) {
       Atomics.store(i32, layout.header + kHeaderDone, 1);
     } else {
-      resetRoundState(this.memory, this.strings, this.ids, this.threadIndexes);
+      resetRoundState(this.memory, this.strings, this.ids, this.threadIndexes, this.run_.stride);
       Atomics.store(i32, layout.header + kHeaderRound, round + 1);
+      Atomics.store(i32, layout.header + kHeaderBatch, 1);
       this.barrier.reset(options.threads);
     }
     this.watchdog.reset();
@@ -514,7 +534,7 @@ class VariantDriver {
 
   private verdict(): VariantResult {
     const { options, variant } = this.run_;
-    const rounds = Atomics.load(this.memory.i32, this.memory.layout.header + kHeaderRound) - this.firstRound + 1;
+    const rounds = this.lastRoundStarted() - this.firstRound + 1;
     const stoppedBy: StopReason =
       this.stoppedBy ?? (this.exploration?.complete === true ? 'explored' : options.rounds > 0 && rounds >= options.rounds ? 'rounds' : 'duration');
     const seen = this.collector.kinds();

@@ -90,7 +90,20 @@ export async function loadSelection(options: ResolvedStressOptions): Promise<Sel
  * The shared memory a scenario needs, sized from its declarations. Past a real limit: a
  * LimitError naming it (exit 2).
  */
-export function capacitiesFor(scenario: ScenarioDescription, threads: number): Capacities {
+/**
+ * The copies of the world a round rendezvous covers (`--stride`): the option under the `os`
+ * schedule, one under a controlled schedule or a replay (each of their rounds is one world, run
+ * one step at a time), and never more than the object-slot limit allows (each copy has its own
+ * slots).
+ */
+export function effectiveStride(options: Pick<ResolvedStressOptions, 'stride' | 'schedule' | 'replay'>, scenario: ScenarioDescription): number {
+  if (options.schedule !== 'os' || options.replay !== '') return 1;
+  const slots = scenario.objects.slots?.length ?? 0;
+  return Math.max(1, Math.min(options.stride, slots === 0 ? options.stride : Math.floor(kMaxObjectSlots / slots)));
+}
+
+/** `stride`: copies of the world (see {@link effectiveStride}); each copy has its own locks, words, refcounts, slots and completions. */
+export function capacitiesFor(scenario: ScenarioDescription, threads: number, stride = 1): Capacities {
   const { objects } = scenario;
   const slots = objects.slots?.length ?? 0;
   if (slots > kMaxObjectSlots) {
@@ -106,14 +119,14 @@ export function capacitiesFor(scenario: ScenarioDescription, threads: number): C
     ...kDefaultCapacities,
     threads: threads + 1,
     classes: lockdep.classes,
-    completions: lockdep.completions,
+    completions: lockdep.completions * stride,
     // Room for many edges per class (open addressing wants a half-empty table), and for the names.
     edges: Math.min(kMaxEdgesLimit, Math.max(kDefaultCapacities.edges, classes * 32)),
     strings: Math.max(kDefaultCapacities.strings, 2 * classes + 1024),
-    locks: lockdep.locks,
-    refcounts: Math.max(1, Object.keys(objects.refcounts ?? {}).length),
-    objects: Math.max(1, slots),
-    words: Math.max(1, objects.words?.length ?? 0),
+    locks: lockdep.locks * stride,
+    refcounts: Math.max(1, Object.keys(objects.refcounts ?? {}).length) * stride,
+    objects: Math.max(1, slots) * stride,
+    words: Math.max(1, objects.words?.length ?? 0) * stride,
     ops: Math.max(1, ...scenario.variants.map((v) => v.opNames.length)),
   };
 }
@@ -121,7 +134,8 @@ export function capacitiesFor(scenario: ScenarioDescription, threads: number): C
 export async function runStress(options: ResolvedStressOptions, hooks: RunHooks = {}): Promise<StressRun> {
   const started = wallClockMs();
   const { url, scenario, variants } = await loadSelection(options);
-  const capacities = { ...capacitiesFor(scenario, options.threads), opTimingSamples: hooks.opTiming?.samplesPerThread ?? 0 };
+  const stride = effectiveStride(options, scenario);
+  const capacities = { ...capacitiesFor(scenario, options.threads, stride), opTimingSamples: hooks.opTiming?.samplesPerThread ?? 0 };
   const replay = options.replay === '' ? null : decodeReplayToken(options.origins.replay, options.replay);
   const pool =
     hooks.pool ??
@@ -153,6 +167,7 @@ export async function runStress(options: ResolvedStressOptions, hooks: RunHooks 
         scenarioUrl: url,
         variant,
         capacities,
+        stride,
         pool,
         worldKey: `${runId}/${index}`,
         deadline,

@@ -30,11 +30,12 @@ export const kWatchdogPollMs = 2;
 export const kCooperativeAbortMs = 300;
 
 /** Sets the abort word and wakes every sleeper. */
-export function signalAbort(memory: SharedMemory, ids: WorldIds): void {
+export function signalAbort(memory: SharedMemory, ids: WorldIds, stride = 1): void {
   const { i32, layout } = memory;
   Atomics.store(i32, layout.header + kHeaderAbort, 1);
-  for (const { id } of ids.locks.values()) Atomics.notify(i32, lockBase(layout, id) + kLockState);
-  for (const index of ids.words.values()) Atomics.notify(i32, wordIndex(layout, index));
+  // Every copy of the world (world.ts strideIds: copies are contiguous ranges of ids).
+  for (let id = 0; id < ids.locks.size * stride; id++) Atomics.notify(i32, lockBase(layout, id) + kLockState);
+  for (let index = 0; index < ids.words.size * stride; index++) Atomics.notify(i32, wordIndex(layout, index));
   Atomics.notify(i32, layout.header + kHeaderBarrierPhase);
   // Threads of a controlled round that wait for their turn sleep on the turn word.
   Atomics.notify(i32, layout.schedule + kSchedTurn);

@@ -11,6 +11,12 @@
  * decision (the round limit, or the main thread's stop word), the reset of the world, the next
  * round number, and the next round's `setup`.
  *
+ * With a stride of S (`--stride`, jcstress's strides), one rendezvous covers S rounds, each in a
+ * copy of the world of its own (world.ts strideIds): every thread runs its ops of round r in copy
+ * 0, then of round r+1 in copy 1, and so on, and thread 0 runs the S setups before and the S
+ * finishes and checks after. Copies share nothing, so threads that drift apart simply meet in a
+ * later copy; each round's plan still comes from the seed and its own number.
+ *
  * A teardown (the main thread sets the abort word after a deadlock, a hang or SIGINT) throws
  * RoundAborted out of every wait; each thread then parks (kThreadParked) until the main thread,
  * once every live thread is parked, has reset the world and bumped the release word. Thread 0
@@ -20,6 +26,7 @@
 import {
   SharedMemory,
   ThreadStep,
+  kHeaderBatch,
   kHeaderDone,
   kHeaderRelease,
   kSchedLastSteps,
@@ -29,6 +36,7 @@ import {
   kHeaderStop,
   kThreadCurrentOp,
   kThreadParked,
+  kThreadRound,
   threadBase,
   wallClockMs,
 } from '../layout.js';
@@ -37,7 +45,7 @@ import { Barrier } from '../primitives/barrier.js';
 import { EventKind } from '../primitives/event-ring.js';
 import { kHardWaitBoundMs } from '../primitives/bounded-wait.js';
 import { StringTable } from '../primitives/string-table.js';
-import { type ThreadWorld, type WorldIds, assignIds, createThreadWorld, resetRoundState } from '../scenarios/world.js';
+import { type ThreadWorld, type WorldIds, assignIds, createThreadKit, createThreadWorld, resetRoundState, strideIds } from '../scenarios/world.js';
 import type { Scenario, Variant } from '../scenarios/contract.js';
 import { createRng, deriveSeed } from '../scenarios/rng.js';
 import { checkRound } from './arbiter.js';
@@ -55,6 +63,10 @@ interface ThreadState {
   memory: SharedMemory;
   strings: StringTable;
   ids: WorldIds;
+  /** This thread's world of copy `copy` of the stride, built at its first use (copy 0 is `world`). */
+  worldAt(copy: number): ThreadWorld;
+  /** The ids of copy `copy` (world.ts strideIds), made at first use. */
+  idsAt(copy: number): WorldIds;
   world: ThreadWorld;
   barrier: Barrier;
   scenario: Scenario;
@@ -74,18 +86,29 @@ async function threadState(task: VariantTask): Promise<ThreadState> {
     task.schedule.mode === 'os'
       ? undefined
       : new ControlledSchedule(memory, strings, task.thread, task.threads, (round) => chooserFor(task, memory, round));
-  const world = createThreadWorld(memory, strings, scenario, ids, {
+  const options = {
     thread: task.thread,
     variant,
     tracking: true,
     seed: task.seed,
     jitter: task.jitter,
+    threads: task.threads,
     ...(controlled === undefined ? {} : { schedule: controlled }),
-  });
+  };
+  const kit = createThreadKit(memory, strings, ids, options);
+  // Built when first needed: the rendezvous ramp up to the stride, and each world costs a view of
+  // every declared lock, word and refcount, which would delay round 1 by the stride's worth.
+  const copyIds: WorldIds[] = [];
+  const idsAt = (copy: number): WorldIds => (copyIds[copy] ??= strideIds(ids, copy));
+  const worlds: ThreadWorld[] = [];
+  const worldAt = (copy: number): ThreadWorld => (worlds[copy] ??= createThreadWorld(memory, strings, scenario, idsAt(copy), options, kit));
+  const world = worldAt(0);
   return {
     memory,
     strings,
     ids,
+    worldAt,
+    idsAt,
     world,
     barrier: new Barrier(memory, task.barrierSpins),
     scenario,
@@ -159,6 +182,16 @@ export async function runVariantTask(task: VariantTask): Promise<VariantTaskResu
         : null;
     // Per-op timing (the bench's timed mix): null unless the layout has its region.
     const timer = OpTimer.forThread(memory, thread);
+    const roundWord = threadBase(layout, thread) + kThreadRound;
+    // Thread 0: the held stack each copy's ops left (null: none), by copy, for its `finish`.
+    const leftovers: Array<Int32Array | null> = [];
+    // Rounds of the rendezvous that starts at `round`: kHeaderBatch (it ramps up to the stride, so
+    // a variant's first rounds and the rounds after a teardown start as soon as with no stride),
+    // or fewer before the round limit.
+    const batchOf = (round: number): number => {
+      const batch = Math.max(1, Math.min(task.stride, Atomics.load(i32, layout.header + kHeaderBatch)));
+      return task.roundsLimit > 0 ? Math.max(1, Math.min(batch, task.roundsLimit - round + 1)) : batch;
+    };
     let needsSetup = !task.joinParked;
     if (task.joinParked && park(s, thread)) return { status: 'done', thread, ops: [...ran], posted };
 
@@ -180,79 +213,111 @@ export async function runVariantTask(task: VariantTask): Promise<VariantTaskResu
         }
         if (thread === 0 && needsSetup) {
           enter(ThreadStep.Setup, 'setup');
-          // Thread 0's round starts with its setup: the events of the setup belong to the new round.
-          world.events?.roundStart(Atomics.load(i32, layout.header + kHeaderRound));
-          (variant.setup ?? scenario.setup)?.(world.ctx);
+          const first = Atomics.load(i32, layout.header + kHeaderRound);
+          const batch = batchOf(first);
+          for (let copy = 0; copy < batch; copy++) {
+            const w = s.worldAt(copy);
+            // Thread 0's round starts with its setup: the events of the setup belong to the new round.
+            Atomics.store(i32, roundWord, first + copy);
+            w.events?.roundStart(first + copy);
+            (variant.setup ?? scenario.setup)?.(w.ctx);
+          }
+          // Until its ops start, thread 0 is in the rendezvous's first round (a teardown counts from it).
+          Atomics.store(i32, roundWord, first);
         }
         needsSetup = true;
         enter(ThreadStep.Idle, 'the start barrier');
         world.schedule.enterOps();
         barrier.arrive();
         if (done()) return { status: 'done', thread, ops: [...ran], posted };
-        const round = Atomics.load(i32, layout.header + kHeaderRound);
-
-        enter(ThreadStep.Plan, 'plan()');
-        const drawnFrom = planRound(round);
-        const lists = task.schedule.plan ?? plan(createRng(deriveSeed(task.seed, drawnFrom)), task.threads, drawnFrom);
-        const problem = planProblem(lists, task.threads, drawnFrom, task.opNames);
-        if (problem !== null) throw new ScenarioError(problem);
-        if (thread === 0 && task.schedule.mode === 'replay' && task.port !== undefined) {
-          // A replay's plan goes to the main thread now: a deadlocked round never reaches its end.
-          const message: RoundChecks = { round, checks: [], decisions: null, planRound: drawnFrom, plan: lists, exploration: null };
-          task.port.postMessage(message);
-          posted++;
-        }
-        const ops = lists[thread] ?? [];
-        world.startRound(round);
-        world.schedule.beginOps();
-        for (const name of ops) {
-          const op = world.operation(name);
-          if (op === undefined) throw new ScenarioError(`op ${name} is not defined`);
-          step = `op ${name}`;
-          ran.add(name);
-          const opIndex = s.opIndex.get(name) ?? 0;
-          world.events?.recordTimed(EventKind.OpBegin, opIndex, 0, 0);
-          world.tracker?.beginOp(opIndex);
-          timer?.begin(opIndex);
-          op(world.ctx);
-          timer?.end();
-          world.tracker?.endOp();
-          world.events?.recordTimed(EventKind.OpEnd, opIndex, 0, 0);
-        }
-        world.schedule.leaveOps();
-        enter(ThreadStep.Idle, 'the end barrier');
-        barrier.arrive();
-        if (thread === 0) {
-          enter(ThreadStep.Finish, 'finish');
-          (variant.finish ?? scenario.finish)?.(world.ctx);
-          enter(ThreadStep.Checks, 'invariants');
-          const checks = checkRound(memory, s.strings, s.ids, scenario, variant.name, round);
-          timer?.addLeaks(checks);
-          // Under control every round's decisions go to the main thread: a lock-order cycle is
-          // found there, from the edges, and its first round needs its replay token too.
-          if ((checks.length > 0 || world.schedule.controlled) && task.port !== undefined) {
-            const decisions = world.schedule.controlled ? roundDecisions(memory) : null;
-            const message: RoundChecks = {
-              round,
-              checks,
-              decisions,
-              planRound: drawnFrom,
-              plan: null,
-              exploration: exploration?.status() ?? null,
-            };
+        const first = Atomics.load(i32, layout.header + kHeaderRound);
+        const batch = batchOf(first);
+        const plans: Array<{ round: number; drawnFrom: number }> = [];
+        leftovers.length = 0;
+        for (let copy = 0; copy < batch; copy++) {
+          const round = first + copy;
+          const w = s.worldAt(copy);
+          enter(ThreadStep.Plan, 'plan()');
+          const drawnFrom = planRound(round);
+          plans.push({ round, drawnFrom });
+          const lists = task.schedule.plan ?? plan(createRng(deriveSeed(task.seed, drawnFrom)), task.threads, drawnFrom);
+          const problem = planProblem(lists, task.threads, drawnFrom, task.opNames);
+          if (problem !== null) throw new ScenarioError(problem);
+          if (thread === 0 && task.schedule.mode === 'replay' && task.port !== undefined) {
+            // A replay's plan goes to the main thread now: a deadlocked round never reaches its end.
+            const message: RoundChecks = { round, checks: [], decisions: null, planRound: drawnFrom, plan: lists, exploration: null };
             task.port.postMessage(message);
             posted++;
           }
+          const ops = lists[thread] ?? [];
+          w.startRound(round);
+          w.schedule.beginOps();
+          for (const name of ops) {
+            const op = w.operation(name);
+            if (op === undefined) throw new ScenarioError(`op ${name} is not defined`);
+            step = `op ${name}`;
+            ran.add(name);
+            const opIndex = s.opIndex.get(name) ?? 0;
+            w.events?.recordTimed(EventKind.OpBegin, opIndex, 0, 0);
+            w.tracker?.beginOp(opIndex);
+            timer?.begin(opIndex);
+            op(w.ctx);
+            timer?.end();
+            w.tracker?.endOp();
+            w.events?.recordTimed(EventKind.OpEnd, opIndex, 0, 0);
+          }
+          w.schedule.leaveOps();
+          if (copy + 1 < batch && w.tracker !== null) {
+            // A lock an op returned holding (held-at-return, reported at the op's end) belongs to
+            // this copy: the next copy starts with an empty held stack, as the next round would,
+            // and thread 0 keeps the copy's stack for the copy's `finish` (which may release it).
+            if (thread === 0) leftovers[copy] = w.tracker.saveHeld();
+            w.tracker.reset();
+          }
+        }
+        enter(ThreadStep.Idle, 'the end barrier');
+        barrier.arrive();
+        if (thread === 0) {
+          // The last copy's held stack is the live one; each `finish` runs with its copy's.
+          if (batch > 1) leftovers[batch - 1] = world.tracker?.saveHeld() ?? null;
+          for (const [copy, { round, drawnFrom }] of plans.entries()) {
+            const w = s.worldAt(copy);
+            if (batch > 1) w.tracker?.restoreHeld(leftovers[copy] ?? null);
+            Atomics.store(i32, roundWord, round);
+            enter(ThreadStep.Finish, 'finish');
+            (variant.finish ?? scenario.finish)?.(w.ctx);
+            enter(ThreadStep.Checks, 'invariants');
+            const checks = checkRound(memory, s.strings, s.idsAt(copy), scenario, variant.name, round);
+            timer?.addLeaks(checks);
+            // Under control every round's decisions go to the main thread: a lock-order cycle is
+            // found there, from the edges, and its first round needs its replay token too.
+            if ((checks.length > 0 || world.schedule.controlled) && task.port !== undefined) {
+              const decisions = world.schedule.controlled ? roundDecisions(memory) : null;
+              const message: RoundChecks = {
+                round,
+                checks,
+                decisions,
+                planRound: drawnFrom,
+                plan: null,
+                exploration: exploration?.status() ?? null,
+              };
+              task.port.postMessage(message);
+              posted++;
+            }
+          }
           Atomics.store(i32, layout.schedule + kSchedLastSteps, Atomics.load(i32, layout.schedule + kSchedSteps));
           enter(ThreadStep.Idle, 'the next round');
-          const limitReached = task.roundsLimit > 0 && round >= task.roundsLimit;
+          const last = first + batch - 1;
+          const limitReached = task.roundsLimit > 0 && last >= task.roundsLimit;
           if (limitReached || Atomics.load(i32, layout.header + kHeaderStop) !== 0) {
             Atomics.store(i32, layout.header + kHeaderDone, 1);
             needsSetup = false;
           } else {
             // No other thread runs now: they wait at the start barrier for this one.
-            resetRoundState(memory, s.strings, s.ids, s.threads);
-            Atomics.store(i32, layout.header + kHeaderRound, round + 1);
+            // Only the copies this rendezvous used are dirty.
+            resetRoundState(memory, s.strings, s.ids, s.threads, batch);
+            Atomics.store(i32, layout.header + kHeaderBatch, Math.min(task.stride, batch * 2));
+            Atomics.store(i32, layout.header + kHeaderRound, last + 1);
           }
         }
       } catch (error) {

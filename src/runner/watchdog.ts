@@ -30,6 +30,12 @@ export type WatchdogAlarm =
   | { kind: 'deadlock'; cycle: WaitCycle; states: ThreadWaitState[]; nowUs: number }
   | { kind: 'stuck'; states: ThreadWaitState[]; nowUs: number };
 
+/** The thread an alarm is about: the cycle's first, or the first that waits (-1: none). */
+export function alarmThread(alarm: WatchdogAlarm): number {
+  if (alarm.kind === 'deadlock') return alarm.cycle.threads[0]?.thread ?? -1;
+  return alarm.states.find((s) => s.waitingFor !== null)?.thread ?? -1;
+}
+
 export class Watchdog {
   private candidate: WaitCycle | null = null;
   private stuckCandidate = -1;

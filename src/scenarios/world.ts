@@ -8,6 +8,7 @@ import {
   ClassKind,
   LockFlag,
   completionBase,
+  lockBase,
   kCompletionClass,
   kCompletionDone,
   kCompletionName,
@@ -22,12 +23,15 @@ import {
   kSchedStall,
   kSchedThreadWords,
   kSchedTurn,
+  kThreadRound,
   overlapIndex,
+  threadBase,
   schedThreadBase,
   kMaxLockClassesLimit,
   wallClockMs,
   wordIndex,
 } from '../layout.js';
+import { availableParallelism } from 'node:os';
 import { LimitError, ScenarioError } from '../errors.js';
 import { kWaitSliceMs } from '../primitives/bounded-wait.js';
 import { EventKind, type EventRing } from '../primitives/event-ring.js';
@@ -107,9 +111,53 @@ export function lockCapacitiesFor(objects: SharedObjects): { locks: number; clas
   };
 }
 
-/** Writes the lock, class and completion records. Main thread, once per memory, before any worker attaches. */
-export function defineWorld(memory: SharedMemory, strings: StringTable, ids: WorldIds): void {
-  const table = new LockTable(memory, strings);
+/**
+ * The ids of copy `copy` of the world (a stride runs `stride` copies, each a world of its own in
+ * one memory: see variant-task.ts): every id shifted past the copies before it. Names and classes
+ * are the same in every copy, so reports and lock classes read as for one world.
+ */
+export function strideIds(ids: WorldIds, copy: number): WorldIds {
+  if (copy === 0) return ids;
+  const shift = <V>(map: Map<string, V>, by: (v: V) => V): Map<string, V> => new Map([...map].map(([k, v]) => [k, by(v)]));
+  const nLocks = ids.locks.size;
+  const nCompletions = ids.completions.size;
+  const nRefcounts = ids.refcounts.size;
+  const nWords = ids.words.size;
+  const nSlots = ids.slots.size;
+  return {
+    locks: shift(ids.locks, (l) => ({ ...l, id: l.id + copy * nLocks })),
+    completions: shift(ids.completions, (c) => ({ ...c, id: c.id + copy * nCompletions })),
+    refcounts: shift(ids.refcounts, (r) => ({ ...r, id: r.id + copy * nRefcounts })),
+    words: shift(ids.words, (w) => w + copy * nWords),
+    slots: shift(ids.slots, (o) => o + copy * nSlots),
+  };
+}
+
+/** The ids of every copy of a world run with `stride` copies. */
+export function everyCopy(ids: WorldIds, stride: number): WorldIds[] {
+  return Array.from({ length: stride }, (_, copy) => strideIds(ids, copy));
+}
+
+/**
+ * Writes the lock, class and completion records of `stride` copies of the world. Main thread,
+ * once per memory, before any worker attaches.
+ */
+export function defineWorld(memory: SharedMemory, strings: StringTable, ids: WorldIds, stride = 1): void {
+  defineCopy(memory, strings, new LockTable(memory, strings), ids);
+  // The other copies' records are copy 0's (same classes, kinds, names; all state zero): copied
+  // word for word, since defining each again would intern and look up every class `stride` times
+  // on the main thread before round 1.
+  const { i32, layout } = memory;
+  const locks = ids.locks.size;
+  const completions = ids.completions.size;
+  for (let copy = 1; copy < stride; copy++) {
+    i32.copyWithin(lockBase(layout, copy * locks), lockBase(layout, 0), lockBase(layout, locks));
+    i32.copyWithin(completionBase(layout, copy * completions), completionBase(layout, 0), completionBase(layout, completions));
+  }
+  resetLockOrderGraph(memory);
+}
+
+function defineCopy(memory: SharedMemory, strings: StringTable, table: LockTable, ids: WorldIds): void {
   for (const [name, lock] of ids.locks) {
     const kind = lockKindByName(lock.kind);
     if (kind === undefined) throw new ScenarioError(`lock ${name}: unknown kind ${JSON.stringify(lock.kind)}`);
@@ -130,7 +178,6 @@ export function defineWorld(memory: SharedMemory, strings: StringTable, ids: Wor
     Atomics.store(i32, completionBase(layout, completion.id) + kCompletionClass, cls);
     Atomics.store(i32, completionBase(layout, completion.id) + kCompletionName, strings.intern(name));
   }
-  resetLockOrderGraph(memory);
 }
 
 /** Forgets every learned lock-order edge (between variants). */
@@ -143,19 +190,23 @@ export function resetLockOrderGraph(memory: SharedMemory): void {
 }
 
 /**
- * Zeroes the round state: lock words, shared words, refcounts, object slots and every thread's
- * tracking record. Main thread, with no worker inside a round.
+ * Zeroes the round state of the first `copies` copies of the world: lock words, shared words,
+ * refcounts, object slots, and every thread's tracking record. With no worker inside a round
+ * (the main thread, or thread 0 between rounds).
  */
-export function resetRoundState(memory: SharedMemory, strings: StringTable, ids: WorldIds, threads: number[]): void {
-  LockTable.resetStates(memory, ids.locks.size);
-  for (const index of ids.words.values()) Atomics.store(memory.i32, wordIndex(memory.layout, index), 0);
+export function resetRoundState(memory: SharedMemory, _strings: StringTable, ids: WorldIds, threads: number[], copies = 1): void {
+  const stride = copies;
+  // Copies are laid out one after the other (strideIds): each kind is one contiguous range.
+  const { i32, layout } = memory;
+  LockTable.resetStates(memory, ids.locks.size * stride);
+  for (let index = 0; index < ids.words.size * stride; index++) Atomics.store(i32, wordIndex(layout, index), 0);
   // A thread terminated inside waitFor never unregistered (a stale count only costs notifies).
-  Atomics.store(memory.i32, memory.layout.header + kHeaderWordWaiters, 0);
-  for (const { id } of ids.refcounts.values()) Refcount.zero(memory, id);
-  for (const slot of ids.slots.values()) Atomics.store(memory.i32, objectBase(memory.layout, slot) + kObjState, 0);
-  for (const { id } of ids.completions.values()) {
-    Atomics.store(memory.i32, completionBase(memory.layout, id) + kCompletionDone, 0);
-    Atomics.store(memory.i32, completionBase(memory.layout, id) + kCompletionSleepers, 0);
+  Atomics.store(i32, layout.header + kHeaderWordWaiters, 0);
+  for (let id = 0; id < ids.refcounts.size * stride; id++) Refcount.zero(memory, id);
+  for (let slot = 0; slot < ids.slots.size * stride; slot++) Atomics.store(i32, objectBase(layout, slot) + kObjState, 0);
+  for (let id = 0; id < ids.completions.size * stride; id++) {
+    Atomics.store(i32, completionBase(layout, id) + kCompletionDone, 0);
+    Atomics.store(i32, completionBase(layout, id) + kCompletionSleepers, 0);
   }
   for (const thread of threads) LockTracker.resetRecord(memory, thread);
   resetScheduleRegion(memory, threads);
@@ -187,6 +238,8 @@ export interface ContextOptions {
   seed: number;
   /** Jitter before locks and at `ctx.jitter()`. */
   jitter: boolean;
+  /** Threads in the round (default 1): past one per core, the jitter's long pauses sleep (os-schedule.ts). */
+  threads?: number;
   /** The schedule policy; default: the seeded `os` jitter ({@link OsSchedule}), or none for a world without jitter. */
   schedule?: SchedulePolicy;
 }
@@ -205,20 +258,45 @@ export interface ThreadWorld {
   schedule: SchedulePolicy;
 }
 
+/**
+ * What one thread's copies of the world share (a stride runs several: variant-task.ts): one
+ * tracker, event ring, interrupt state and schedule per thread, as a thread has one held-lock
+ * stack and one CPU state whichever copy it is in.
+ */
+export interface ThreadKit {
+  log: FindingLog;
+  tracker: LockTracker | null;
+  events: EventRing | null;
+  irqState: IrqState;
+  schedule: SchedulePolicy;
+}
+
+export function createThreadKit(memory: SharedMemory, strings: StringTable, ids: WorldIds, options: ContextOptions): ThreadKit {
+  const { thread } = options;
+  const log = new FindingLog(memory);
+  const tracker = options.tracking ? new LockTracker(memory, strings, log, thread, { completions: ids.completions.size > 0 }) : null;
+  const events = tracker?.events ?? null;
+  const irqState = new IrqState(memory, thread, tracker);
+  const schedule =
+    options.schedule ??
+    (options.tracking || options.jitter
+      ? new OsSchedule(memory, thread, options.seed, options.jitter, (options.threads ?? 1) > availableParallelism())
+      : kFreeRunning);
+  return { log, tracker, events, irqState, schedule };
+}
+
+/** One thread's view of one copy of the world (`ids`: strideIds of the copy); `kit` is shared by the thread's copies. */
 export function createThreadWorld(
   memory: SharedMemory,
   strings: StringTable,
   scenario: Scenario,
   ids: WorldIds,
   options: ContextOptions,
+  kit: ThreadKit = createThreadKit(memory, strings, ids, options),
 ): ThreadWorld {
   const { thread, variant } = options;
-  const log = new FindingLog(memory);
-  const tracker = options.tracking ? new LockTracker(memory, strings, log, thread, { completions: ids.completions.size > 0 }) : null;
-  const events = tracker?.events ?? null;
-  const irqState = new IrqState(memory, thread, tracker);
-  const schedule =
-    options.schedule ?? (options.tracking || options.jitter ? new OsSchedule(memory, thread, options.seed, options.jitter) : kFreeRunning);
+  const { log, tracker, events, irqState, schedule } = kit;
+  const roundWord = threadBase(memory.layout, thread) + kThreadRound;
   let round = 0;
 
   const locks: Record<string, Lock> = {};
@@ -414,6 +492,7 @@ export function createThreadWorld(
     events,
     startRound(n) {
       round = n;
+      Atomics.store(memory.i32, roundWord, n);
       schedule.startRound(n);
       events?.roundStart(n);
     },

@@ -17,15 +17,23 @@ import { createRng, deriveSeed } from '../scenarios/rng.js';
 
 /** Chance that a scheduling point does not pause at all. */
 const kNoPause = 0.55;
-/** Longest spin: 2^kMaxSpinLog2 loads of a private word (about 10 µs here). */
+/** Chance (cumulative) of a short spin; the rest (one point in ten) are long pauses. */
+const kShortBelow = 0.9;
+/** Longest short spin: 2^kMaxSpinLog2 loads of a private word (about 10 µs here). */
 const kMaxSpinLog2 = 10;
+/**
+ * A long pause lasts this long, plus up to kLongSpreadMs more: long enough for another thread to
+ * run a whole op meanwhile, as if this one had been preempted.
+ */
+const kLongMinMs = 0.01;
+const kLongSpreadMs = 0.05;
 
 export class OsSchedule implements SchedulePolicy {
   readonly controlled = false;
   private readonly i32: Int32Array;
   private readonly progress: number;
   private rng: Rng;
-  /** A private word to spin on. */
+  /** A private word to spin on and to sleep on (nobody ever notifies it). */
   private readonly own = new Int32Array(new SharedArrayBuffer(4));
   /**
    * Between beginOps and leaveOps. Pauses outside the ops phase (thread 0's setup, finish and
@@ -38,6 +46,8 @@ export class OsSchedule implements SchedulePolicy {
     private readonly thread: number,
     private readonly seed: number,
     private readonly jitterOn: boolean,
+    /** More threads than cores: long pauses sleep rather than spin. */
+    private readonly oversubscribed = false,
   ) {
     this.i32 = memory.i32;
     this.progress = threadBase(memory.layout, thread) + kThreadProgress;
@@ -85,13 +95,23 @@ export class OsSchedule implements SchedulePolicy {
 
   private pause(): void {
     if (!this.jitterOn || !this.inOps) return;
-    if (this.rng.next() < kNoPause) return;
-    // Keeps the core and shifts this thread by up to ~10 µs. A sleep (Atomics.wait) would shift
-    // it by 60 µs or more (the timer slack), with the whole round waiting on it: in the same
-    // session a yield on one lock in ten cut 2b48f52f2bff from ~2,900 to ~1,100 rounds/s at 4
-    // threads, and even one in fifty to ~1,900, while every broken variant still showed its
-    // finding within the same few rounds without them.
-    const n = 1 << this.rng.int(kMaxSpinLog2);
-    for (let i = 0; i < n; i++) Atomics.load(this.own, 0);
+    const r = this.rng.next();
+    if (r < kNoPause) return;
+    if (r < kShortBelow) {
+      // Keeps the core, shifts this thread by up to ~10 µs.
+      const n = 1 << this.rng.int(kMaxSpinLog2);
+      for (let i = 0; i < n; i++) Atomics.load(this.own, 0);
+      return;
+    }
+    const ms = kLongMinMs + this.rng.next() * kLongSpreadMs;
+    if (this.oversubscribed) {
+      // More threads than cores: give the core away, so a thread waiting for it runs meanwhile.
+      Atomics.wait(this.own, 0, 0, ms);
+      return;
+    }
+    // A core per thread: spin for the time instead. A sleep would add the kernel's timer slack
+    // (about 50 µs here) to every long pause, and nobody is waiting for this core.
+    const until = performance.now() + ms;
+    while (performance.now() < until) Atomics.load(this.own, 0);
   }
 }

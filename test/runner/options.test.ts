@@ -41,6 +41,7 @@ describe('stress options', () => {
       LOCKSTRESS_PCT_DEPTH: '2',
       LOCKSTRESS_REPLAY: 'lsr1.x',
       LOCKSTRESS_FULL: '1',
+      LOCKSTRESS_STRIDE: '8',
     });
     expect(options).toEqual({
       threads: 8,
@@ -63,7 +64,18 @@ describe('stress options', () => {
       shard: { index: 2, count: 4 },
       junit: 'out.xml',
       full: true,
+      stride: 8,
     });
+  });
+
+  it('--stride N and LOCKSTRESS_STRIDE set the rounds per rendezvous (1..64); a bad value names its input', () => {
+    expect(resolveStressOptions({}).stride).toBe(8);
+    expect(optionsFromArgs(['--stride', '16']).stride).toBe(16);
+    expect(mergeOptions(optionsFromEnv({ LOCKSTRESS_STRIDE: '4' }), optionsFromArgs(['--stride=2'])).stride).toBe(2);
+    expect(() => optionsFromArgs(['--stride', 'abc'])).toThrow(ConfigError);
+    expect(() => optionsFromArgs(['--stride', 'abc'])).toThrow(/--stride/);
+    expect(() => optionsFromArgs(['--stride', '0'])).toThrow(/--stride/);
+    expect(() => optionsFromEnv({ LOCKSTRESS_STRIDE: '65' })).toThrow(/LOCKSTRESS_STRIDE/);
   });
 
   it('--full runs the extended variants too, --quick (the default) does not; a bad LOCKSTRESS_FULL is an error', () => {
@@ -152,6 +164,7 @@ describe('stress options', () => {
       ['--json', 'LOCKSTRESS_JSON=1'],
       ['--no-jitter', 'LOCKSTRESS_JITTER=0'],
       ['--full', 'LOCKSTRESS_FULL=1'],
+      ['--stride N', 'LOCKSTRESS_STRIDE'],
     ];
     for (const [flag, variable] of pairs) {
       const line = kStressUsage.split('\n').find((l) => l.trimStart().startsWith(`${flag} `));

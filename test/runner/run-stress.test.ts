@@ -138,6 +138,37 @@ describe('runner on real threads', () => {
     expect(leak.count).toBe(2); // rounds 2 and 4 take the error path
   });
 
+  it('a stride runs every round once, each in its own copy of the world, with its own round number', async () => {
+    // 300 rounds in rendezvous of 8 (the last one 4): every round's ops ran exactly once.
+    const clean = only(await runStress(options({ scenario: misuse, variants: ['clean'], rounds: 300, threads: 4, stride: 8 })));
+    expect(clean.rounds).toBe(300);
+    expect(clean.findings).toEqual([]);
+    expect(clean.lockStats.find((s) => s.name === 'lock_A')?.acquisitions).toBe(300 * 4 * 2);
+    // ctx.round is the copy's own round: rounds 2, 4, 6 and 8 take the error path, in copies 1 and 3.
+    const leaky = only(await runStress(options({ scenario: misuse, variants: ['leaky-error-path'], rounds: 8, stride: 4 })));
+    expect(leaky.rounds).toBe(8);
+    const leak = finding(leaky, 'refcount-leak');
+    expect([leak.count, leak.firstRound]).toEqual([4, 2]);
+    if (leak.first.kind !== 'refcount-leak') throw new Error('wrong kind');
+    expect(leak.first.evidence.refcount).toBe('obj.refs');
+  });
+
+  it('a deadlock in one copy of a stride is torn down with its rendezvous, and the rounds go on', async () => {
+    const v = only(await runStress(options({ scenario: abba, rounds: 3, stride: 3 })));
+    // Each rendezvous deadlocks in its first copy (every round of forced-abba deadlocks): 3 rounds, 3 teardowns.
+    expect(v.rounds).toBe(3);
+    const deadlock = finding(v, 'deadlock');
+    expect([deadlock.count, deadlock.firstRound]).toEqual([3, 1]);
+    if (deadlock.first.kind !== 'deadlock') throw new Error('not a deadlock');
+    expect(new Set(deadlock.first.evidence.cycle.map((t) => t.waitingFor?.class))).toEqual(new Set(['lock_A', 'lock_B']));
+  });
+
+  it('a controlled schedule runs one copy whatever --stride says', async () => {
+    const v = only(await runStress(options({ scenario: misuse, variants: ['clean'], rounds: 5, schedule: 'random', stride: 8 })));
+    expect(v.rounds).toBe(5);
+    expect(v.lockStats.find((s) => s.name === 'lock_A')?.acquisitions).toBe(5 * 2 * 2);
+  });
+
   it('a clean protocol stays clean over many rounds', async () => {
     const v = only(await runStress(options({ scenario: misuse, variants: ['clean'], rounds: 300, threads: 4 })));
     expect(v.rounds).toBe(300);
