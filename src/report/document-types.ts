@@ -48,6 +48,8 @@ export interface VariantDocument {
   note: string;
   rounds: number;
   durationMs: number;
+  /** Rounds per barrier rendezvous (`--stride`; absent in older documents). */
+  stride?: number;
   /** Rounds and lock acquisitions per second of the variant's wall time (absent in older documents). */
   roundsPerSec?: number;
   acquisitionsPerSec?: number;

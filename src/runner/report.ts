@@ -193,6 +193,7 @@ export function toJson(run: StressRun): unknown {
       status: v.status,
       note: v.note,
       rounds: v.rounds,
+      stride: v.stride,
       durationMs: v.durationMs,
       roundsPerSec: v.roundsPerSec,
       acquisitionsPerSec: v.acquisitionsPerSec,

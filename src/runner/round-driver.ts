@@ -572,6 +572,7 @@ class VariantDriver {
             : '',
       rounds,
       durationMs,
+      stride: this.run_.stride,
       roundsPerSec: perSec(rounds),
       acquisitionsPerSec: perSec(lockStats.reduce((sum, s) => sum + s.acquisitions, 0)),
       findings: this.withReplayTokens(this.collector.summaries()),

@@ -77,6 +77,8 @@ export interface VariantVerdict {
   /** Why a variant is not plainly pass or fail: `needs 2 threads`, `3 rounds, fewer than 20`. */
   note: string;
   rounds: number;
+  /** Rounds per barrier rendezvous the variant ran with (`--stride`; 1 under a controlled schedule). */
+  stride: number;
   durationMs: number;
   /** Rounds per second of the variant's wall time (teardowns included). */
   roundsPerSec: number;

@@ -24,6 +24,7 @@ const verdict = (name: string, extra: Partial<VariantVerdict> = {}): VariantVerd
   status: 'pass',
   note: '',
   rounds: 10,
+  stride: 1,
   durationMs: 100,
   roundsPerSec: 100,
   acquisitionsPerSec: 1000,
