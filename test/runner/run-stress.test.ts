@@ -153,6 +153,24 @@ describe('runner on real threads', () => {
     expect(leak.first.evidence.refcount).toBe('obj.refs');
   });
 
+  it('a finding a thread logs in a later copy of a stride carries that copy\'s round, and its events are that round\'s', async () => {
+    const v = only(await runStress(options({ scenario: misuse, variants: ['bad-unlock-even-rounds'], rounds: 8, stride: 4 })));
+    expect(v.rounds).toBe(8);
+    const bad = finding(v, 'bad-unlock');
+    // Rounds 2, 4, 6 and 8 (copies 1 and 3 of each rendezvous of 4, after the ramp's 1 and 2).
+    expect([bad.count, bad.firstRound]).toEqual([4, 2]);
+    const events = bad.first.timeline?.threads[0]?.events ?? [];
+    // Thread 0 marks the round twice: at its setup (before the rendezvous, with round 3's setup
+    // after it) and again when its ops start.
+    expect(events.map((e) => [e.kind, e.target])).toEqual([
+      ['round-start', ''],
+      ['round-start', ''],
+      ['op-begin', 'UNLOCK'],
+      ['finding', 'bad-unlock'],
+    ]);
+    expect(new Set(events.map((e) => e.round))).toEqual(new Set([2]));
+  });
+
   it('a deadlock in one copy of a stride is torn down with its rendezvous, and the rounds go on', async () => {
     const v = only(await runStress(options({ scenario: abba, rounds: 3, stride: 3 })));
     // Each rendezvous deadlocks in its first copy (every round of forced-abba deadlocks): 3 rounds, 3 teardowns.
