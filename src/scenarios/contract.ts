@@ -6,9 +6,12 @@
  * checking). The module is loaded by the main thread and by every worker, so it must be plain
  * importable JavaScript with no side effects beyond building the object.
  *
- * A round goes: the main thread zeroes the world; thread 0 runs `setup`; all threads meet; each
- * runs its planned operations; all meet again; thread 0 runs `finish` (close whatever is still
- * open); the main thread checks `invariants` and sweeps refcounts for leaks.
+ * A round goes: the world is zeroed; thread 0 runs `setup`; all threads meet; each runs its
+ * planned operations; all meet again; thread 0 runs `finish` (close whatever is still open), checks
+ * `invariants` and sweeps refcounts for leaks. Under a stride (`--stride`, default 8) one meeting
+ * covers several rounds, each in its own copy of the declared objects: thread 0 runs all their
+ * setups first and all their finishes last, so a round's state belongs in the declared objects
+ * (locks, words, refcounts, slots), not in module variables.
  */
 import { type FindingKind, isFindingKind, kFindingKinds } from '../finding-kinds.js';
 
@@ -297,9 +300,9 @@ export interface Scenario {
   objects: SharedObjects;
   ops: Readonly<Record<string, Operation>>;
   plan: Plan;
-  /** Run by thread 0 before the round's operations (after the world was zeroed). */
+  /** Run by thread 0 before the round's operations (after the world was zeroed); under a stride, before the rendezvous. */
   setup?: Operation;
-  /** Run by thread 0 after every thread finished its operations: close what is still open. */
+  /** Run by thread 0 after every thread finished its operations: close what is still open. Under a stride, after the rendezvous. */
   finish?: Operation;
   /** End-of-round checks on the main thread; each returned string is an `invariant` finding. */
   invariants?: (view: WorldView) => string[];
