@@ -114,12 +114,7 @@ export class LockTable {
     return this.lockCount;
   }
 
-  /** Unlocks every lock (between rounds, after an abort, with no thread running). */
-  resetStates(lockCount: number): void {
-    LockTable.resetStates(this.memory, lockCount);
-  }
-
-  /** {@link resetStates} without building a table (between rounds). */
+  /** Unlocks the first `lockCount` locks (between rounds, after an abort, with no thread running). */
   static resetStates(memory: SharedMemory, lockCount: number): void {
     const { i32, layout } = memory;
     for (let id = 0; id < lockCount; id++) {

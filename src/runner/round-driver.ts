@@ -194,7 +194,7 @@ class VariantDriver {
   async run(): Promise<VariantResult> {
     const { options } = this.run_;
     const { i32, layout } = this.memory;
-    resetRoundState(this.memory, this.strings, this.ids, this.threadIndexes, this.run_.stride);
+    resetRoundState(this.memory, this.ids, this.threadIndexes, this.run_.stride);
     Atomics.store(i32, layout.header + kHeaderRound, this.firstRound);
     Atomics.store(i32, layout.header + kHeaderBatch, 1);
     this.barrier.reset(options.threads);
@@ -439,7 +439,7 @@ class VariantDriver {
     if (end) {
       Atomics.store(i32, layout.header + kHeaderDone, 1);
     } else {
-      resetRoundState(this.memory, this.strings, this.ids, this.threadIndexes, this.run_.stride);
+      resetRoundState(this.memory, this.ids, this.threadIndexes, this.run_.stride);
       Atomics.store(i32, layout.header + kHeaderRound, round + 1);
       Atomics.store(i32, layout.header + kHeaderBatch, 1);
       this.barrier.reset(options.threads);

@@ -315,7 +315,7 @@ export async function runVariantTask(task: VariantTask): Promise<VariantTaskResu
           } else {
             // No other thread runs now: they wait at the start barrier for this one.
             // Only the copies this rendezvous used are dirty.
-            resetRoundState(memory, s.strings, s.ids, s.threads, batch);
+            resetRoundState(memory, s.ids, s.threads, batch);
             Atomics.store(i32, layout.header + kHeaderBatch, Math.min(task.stride, batch * 2));
             Atomics.store(i32, layout.header + kHeaderRound, last + 1);
           }

@@ -63,7 +63,7 @@ export function createInProcessWorld(
     },
     resetRound(n) {
       round = n;
-      resetRoundState(memory, strings, ids, worlds.map((_, t) => t));
+      resetRoundState(memory, ids, worlds.map((_, t) => t));
       Atomics.store(memory.i32, memory.layout.header + kHeaderRound, n);
       for (const w of worlds) w.startRound(n);
     },

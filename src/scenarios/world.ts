@@ -133,11 +133,6 @@ export function strideIds(ids: WorldIds, copy: number): WorldIds {
   };
 }
 
-/** The ids of every copy of a world run with `stride` copies. */
-export function everyCopy(ids: WorldIds, stride: number): WorldIds[] {
-  return Array.from({ length: stride }, (_, copy) => strideIds(ids, copy));
-}
-
 /**
  * Writes the lock, class and completion records of `stride` copies of the world. Main thread,
  * once per memory, before any worker attaches.
@@ -194,17 +189,16 @@ export function resetLockOrderGraph(memory: SharedMemory): void {
  * refcounts, object slots, and every thread's tracking record. With no worker inside a round
  * (the main thread, or thread 0 between rounds).
  */
-export function resetRoundState(memory: SharedMemory, _strings: StringTable, ids: WorldIds, threads: number[], copies = 1): void {
-  const stride = copies;
+export function resetRoundState(memory: SharedMemory, ids: WorldIds, threads: number[], copies = 1): void {
   // Copies are laid out one after the other (strideIds): each kind is one contiguous range.
   const { i32, layout } = memory;
-  LockTable.resetStates(memory, ids.locks.size * stride);
-  for (let index = 0; index < ids.words.size * stride; index++) Atomics.store(i32, wordIndex(layout, index), 0);
+  LockTable.resetStates(memory, ids.locks.size * copies);
+  for (let index = 0; index < ids.words.size * copies; index++) Atomics.store(i32, wordIndex(layout, index), 0);
   // A thread terminated inside waitFor never unregistered (a stale count only costs notifies).
   Atomics.store(i32, layout.header + kHeaderWordWaiters, 0);
-  for (let id = 0; id < ids.refcounts.size * stride; id++) Refcount.zero(memory, id);
-  for (let slot = 0; slot < ids.slots.size * stride; slot++) Atomics.store(i32, objectBase(layout, slot) + kObjState, 0);
-  for (let id = 0; id < ids.completions.size * stride; id++) {
+  for (let id = 0; id < ids.refcounts.size * copies; id++) Refcount.zero(memory, id);
+  for (let slot = 0; slot < ids.slots.size * copies; slot++) Atomics.store(i32, objectBase(layout, slot) + kObjState, 0);
+  for (let id = 0; id < ids.completions.size * copies; id++) {
     Atomics.store(i32, completionBase(layout, id) + kCompletionDone, 0);
     Atomics.store(i32, completionBase(layout, id) + kCompletionSleepers, 0);
   }
