@@ -12,6 +12,7 @@
 import { type SharedMemory, kThreadProgress, threadBase } from '../layout.js';
 import { type SchedulePolicy, type WaitResult, SchedulePoint } from '../primitives/schedule-policy.js';
 import { waitSlice } from '../primitives/bounded-wait.js';
+import { tightenTimerSlack } from '../primitives/timer-slack.js';
 import type { Rng } from '../scenarios/contract.js';
 import { createRng, deriveSeed } from '../scenarios/rng.js';
 
@@ -23,7 +24,8 @@ const kShortBelow = 0.9;
 const kMaxSpinLog2 = 10;
 /**
  * A long pause lasts this long, plus up to kLongSpreadMs more: long enough for another thread to
- * run a whole op meanwhile, as if this one had been preempted.
+ * run a whole op meanwhile, as if this one had been preempted. A sleep overshoots by 20 to 30 µs
+ * even with a tight timer slack (primitives/timer-slack.ts).
  */
 const kLongMinMs = 0.01;
 const kLongSpreadMs = 0.05;
@@ -52,6 +54,8 @@ export class OsSchedule implements SchedulePolicy {
     this.i32 = memory.i32;
     this.progress = threadBase(memory.layout, thread) + kThreadProgress;
     this.rng = createRng(seed);
+    // Long pauses sleep only here; without a tight slack each would sleep ~100 µs past its length.
+    if (jitterOn && oversubscribed) tightenTimerSlack();
   }
 
   point(kind: SchedulePoint): void {
