@@ -25,12 +25,11 @@
  * (waiting lock, wait epoch), then the held stack, then (waiting lock, wait epoch) again; the held
  * stack only changes while its thread is not waiting (lock-tracker.ts, `acquired`), so when both
  * reads agree the stack read belongs to that wait, and when they differ the thread is moving and
- * counts as not waiting. Across threads, the watchdog reports a deadlock only once two snapshots
- * show the same one with the same wait epochs (sameCycle): every thread in it stayed in one wait
- * for the whole interval, and a thread that waits holds its locks still, whatever the interval (the
- * round driver takes the second 0.25 ms after the first). A deadlock with a completion also needs
- * every other thread's operation (and its epoch) unchanged, since those decide who could still
- * complete it; that one is confirmed a poll (2 ms) later.
+ * counts as not waiting. Across threads, the watchdog reports a deadlock only once two snapshots a
+ * few ms apart show the same one with the same wait epochs (sameCycle): every thread in it stayed in
+ * one wait for the whole interval, and a thread that waits holds its locks still. A deadlock with a
+ * completion also needs every other thread's operation (and its epoch) unchanged, since those
+ * decide who could still complete it.
  *
  * Kernel analogue: the hung-task detector (khungtaskd) plus debug_show_all_locks(); the kernel has
  * no wait-for cycle check, but lockdep's splat tells the same story ahead of time.

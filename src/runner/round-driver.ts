@@ -117,11 +117,6 @@ const kReplacementTimeoutMs = 30_000;
 const kDecisionRoundsKept = 64;
 /** The lock-order graph is read every this many polls (its scan is the costliest read). */
 const kOrderGraphEvery = 5;
-/**
- * Gap before the snapshot that confirms a lock cycle. The wait epochs make the confirmation sound
- * at any gap (Watchdog.confirmsSoon); this one only keeps the two reads from being of one instant.
- */
-const kConfirmGapMs = 0.25;
 
 interface ThreadTask {
   thread: number;
@@ -151,8 +146,6 @@ class VariantDriver {
   private readonly runaway: RunawayCheck;
   private readonly barrier: Barrier;
   private readonly collector = new FindingCollector();
-  /** Slept on (never notified) for kConfirmGapMs. */
-  private readonly confirmGap = new Int32Array(new SharedArrayBuffer(4));
   private readonly tasks: ThreadTask[] = [];
   private readonly errors: string[] = [];
   private readonly threadIndexes: number[];
@@ -242,12 +235,7 @@ class VariantDriver {
       this.requestStopIfDue(now);
 
       const stalled = this.schedule.mode !== 'os' && Atomics.load(i32, layout.schedule + kSchedStall) !== 0;
-      let alarm = stalled ? this.watchdog.pollStalled() : this.watchdog.poll();
-      if (alarm === null && this.watchdog.confirmsSoon()) {
-        // A lock cycle seen once: take the confirming snapshot now, not a poll interval later.
-        Atomics.wait(this.confirmGap, 0, 0, kConfirmGapMs);
-        alarm = this.watchdog.poll();
-      }
+      const alarm = stalled ? this.watchdog.pollStalled() : this.watchdog.poll();
       if (alarm !== null) {
         if (this.schedule.mode !== 'os') {
           const planRound = this.schedule.mode === 'exhaustive' ? Atomics.load(i32, layout.schedule + kSchedPlanRound) : round;
@@ -259,7 +247,7 @@ class VariantDriver {
         // Read the rings now, before the teardown moves the threads on.
         finding.timeline = captureTimeline(this.memory, this.names, this.threadIndexes, alarmRound, alarm.nowUs);
         this.collector.add(finding);
-        if (finding.kind === 'deadlock' && this.firstDeadlockMs === null) this.firstDeadlockMs = Math.round(wallClockMs() - this.started);
+        if (finding.kind === 'deadlock' && this.firstDeadlockMs === null) this.firstDeadlockMs = Math.round(now - this.started);
         this.requestStopIfDue(now);
         await this.tearDown(this.stopRequested());
         lastRoundAt = wallClockMs();

@@ -2,8 +2,8 @@
  * The watchdog: runs on the main thread while a round runs, reads every thread's held stack and
  * waiting-for word from shared memory (a blocked worker cannot answer a message), and reports
  *
- * - `deadlock` the moment the wait-for graph has a cycle (confirmed by two identical snapshots,
- *   so a torn read of a moving thread is never reported), and
+ * - `deadlock` the moment the wait-for graph has a cycle (confirmed by two identical snapshots a
+ *   poll apart, so a torn read of a moving thread is never reported), and
  * - `stuck` when a thread has waited longer than the hang bound with no cycle.
  */
 import {
@@ -62,17 +62,6 @@ export class Watchdog {
     const cycle = findWaitCycles(states)[0];
     if (cycle !== undefined) return { kind: 'deadlock', cycle, states, nowUs };
     return states.some((s) => s.waitingFor !== null) ? { kind: 'stuck', states, nowUs } : null;
-  }
-
-  /**
-   * Whether the last poll saw a lock-only cycle that a second snapshot may confirm at once. Its
-   * members' wait epochs prove that each stayed in one wait between the two snapshots, and a
-   * waiting thread cannot release what it holds, so the gap between them does not matter. A
-   * completion cycle also depends on the other threads' operations (a thread between two ops may
-   * be about to complete it): that one keeps a whole poll interval.
-   */
-  confirmsSoon(): boolean {
-    return this.candidate !== null && this.candidate.threads.every((t) => t.waitingFor?.kind !== 'completion');
   }
 
   /** Forgets unconfirmed candidates (at the start of a round). */

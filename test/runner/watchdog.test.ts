@@ -4,7 +4,7 @@
  * the watchdog polls, as a thread preempted there under load would be.
  */
 import { describe, expect, it } from 'vitest';
-import { LockKind, SharedMemory, kLockState, kThreadCurrentOp, lockBase, threadBase } from '../../src/layout.js';
+import { LockKind, SharedMemory, kLockState, lockBase } from '../../src/layout.js';
 import { LockTracker } from '../../src/lockdep/lock-tracker.js';
 import { FindingLog } from '../../src/primitives/finding-log.js';
 import { FutexMutex } from '../../src/primitives/futex-mutex.js';
@@ -66,35 +66,5 @@ describe('watchdog and the publication protocol', () => {
     if (alarm?.kind !== 'deadlock') throw new Error('no deadlock');
     expect(alarm.cycle.threads.map((t) => t.thread)).toEqual([0]);
     expect(alarm.cycle.threads[0]?.held.map((h) => h.site)).toEqual(['vfio_file_set_kvm']);
-  });
-
-  it('a lock cycle may be confirmed by the very next snapshot; a completion cycle is not offered that', () => {
-    const { memory, lock, trackers, watchdog } = world();
-    const [t0, t1] = trackers as [LockTracker, LockTracker];
-    const inOp = (thread: number): void => {
-      Atomics.store(memory.i32, threadBase(memory.layout, thread) + kThreadCurrentOp, 1);
-    };
-    inOp(0);
-    inOp(1);
-    // Thread 0 holds the lock and waits for a completion only thread 1 could complete; thread 1 waits for the lock.
-    new FutexMutex(memory, lock, 0, t0).lock('kvm_flush');
-    t0.waitingCompletion(0, 'kvm_flush');
-    t1.willAcquire(lock, 'kvm_complete');
-    t1.contended(lock, 'kvm_complete');
-    expect(watchdog.confirmsSoon()).toBe(false);
-    expect(watchdog.poll()).toBeNull();
-    expect(watchdog.confirmsSoon()).toBe(false); // a candidate, but through a completion
-    expect(watchdog.poll()?.kind).toBe('deadlock');
-
-    // The same lock taken twice by one thread: a lock-only cycle, offered for an early confirmation.
-    const other = world();
-    const u0 = other.trackers[0] as LockTracker;
-    new FutexMutex(other.memory, other.lock, 0, u0).lock('vfio_file_set_kvm');
-    u0.willAcquire(other.lock, 'kvm_vfio_destroy');
-    u0.contended(other.lock, 'kvm_vfio_destroy');
-    expect(other.watchdog.confirmsSoon()).toBe(false);
-    expect(other.watchdog.poll()).toBeNull();
-    expect(other.watchdog.confirmsSoon()).toBe(true);
-    expect(other.watchdog.poll()?.kind).toBe('deadlock');
   });
 });
