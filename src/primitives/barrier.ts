@@ -31,9 +31,18 @@ import { waitSlice } from './bounded-wait.js';
 /** Phase reads before the first sleep when every party has a core of its own. */
 export const kBarrierSpinsPerCore = 2000;
 
+/**
+ * Whether `threads` threads can each have a core of this machine. Past that, a thread that spins
+ * for another burns the time slice the other needs: the barrier, the jitter's long pauses and a
+ * stride's meet all ask this.
+ */
+export function corePerThread(threads: number): boolean {
+  return threads <= availableParallelism();
+}
+
 /** Spins for `parties` threads on this machine: none past one thread per core. */
 export function defaultBarrierSpins(parties: number): number {
-  return parties <= availableParallelism() ? kBarrierSpinsPerCore : 0;
+  return corePerThread(parties) ? kBarrierSpinsPerCore : 0;
 }
 
 export class Barrier {

@@ -87,10 +87,6 @@ export async function loadSelection(options: ResolvedStressOptions): Promise<Sel
 }
 
 /**
- * The shared memory a scenario needs, sized from its declarations. Past a real limit: a
- * LimitError naming it (exit 2).
- */
-/**
  * The copies of the world a round rendezvous covers (`--stride`): the option under the `os`
  * schedule, one under a controlled schedule or a replay (each of their rounds is one world, run
  * one step at a time), and never more than the object-slot limit allows (each copy has its own
@@ -102,7 +98,11 @@ export function effectiveStride(options: Pick<ResolvedStressOptions, 'stride' | 
   return Math.max(1, Math.min(options.stride, slots === 0 ? options.stride : Math.floor(kMaxObjectSlots / slots)));
 }
 
-/** `stride`: copies of the world (see {@link effectiveStride}); each copy has its own locks, words, refcounts, slots and completions. */
+/**
+ * The shared memory a scenario needs, sized from its declarations, for `stride` copies of the world
+ * (see {@link effectiveStride}; each copy has its own locks, words, refcounts, slots and
+ * completions). Past a real limit: a LimitError naming it (exit 2).
+ */
 export function capacitiesFor(scenario: ScenarioDescription, threads: number, stride = 1): Capacities {
   const { objects } = scenario;
   const slots = objects.slots?.length ?? 0;

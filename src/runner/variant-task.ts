@@ -40,9 +40,8 @@ import {
   threadBase,
   wallClockMs,
 } from '../layout.js';
-import { availableParallelism } from 'node:os';
 import { LimitError, RoundAborted, ScenarioError } from '../errors.js';
-import { Barrier } from '../primitives/barrier.js';
+import { Barrier, corePerThread } from '../primitives/barrier.js';
 import { EventKind } from '../primitives/event-ring.js';
 import { kHardWaitBoundMs } from '../primitives/bounded-wait.js';
 import { StringTable } from '../primitives/string-table.js';
@@ -202,7 +201,7 @@ export async function runVariantTask(task: VariantTask): Promise<VariantTaskResu
     // README's ABBA deadlocked 2 to 5 times less often). Only with a core per thread: past that a
     // spinning thread holds the core the one it waits for needs.
     const roundWords = s.threads.map((t) => threadBase(layout, t) + kThreadRound);
-    const meets = task.stride > 1 && task.threads <= availableParallelism();
+    const meets = task.stride > 1 && corePerThread(task.threads);
     const meet = (round: number): void => {
       const until = performance.now() + kMeetMs;
       for (;;) {

@@ -31,9 +31,9 @@ import {
   wallClockMs,
   wordIndex,
 } from '../layout.js';
-import { availableParallelism } from 'node:os';
 import { LimitError, ScenarioError } from '../errors.js';
 import { kWaitSliceMs } from '../primitives/bounded-wait.js';
+import { corePerThread } from '../primitives/barrier.js';
 import { EventKind, type EventRing } from '../primitives/event-ring.js';
 import { Completion as CompletionPrimitive } from '../primitives/completion.js';
 import { FindingLog } from '../primitives/finding-log.js';
@@ -274,7 +274,7 @@ export function createThreadKit(memory: SharedMemory, strings: StringTable, ids:
   const schedule =
     options.schedule ??
     (options.tracking || options.jitter
-      ? new OsSchedule(memory, thread, options.seed, options.jitter, (options.threads ?? 1) > availableParallelism())
+      ? new OsSchedule(memory, thread, options.seed, options.jitter, !corePerThread(options.threads ?? 1))
       : kFreeRunning);
   return { log, tracker, events, irqState, schedule };
 }

@@ -113,8 +113,8 @@ export class OsSchedule implements SchedulePolicy {
       Atomics.wait(this.own, 0, 0, ms);
       return;
     }
-    // A core per thread: spin for the time instead. A sleep would add the kernel's timer slack
-    // (about 50 µs here) to every long pause, and nobody is waiting for this core.
+    // A core per thread: spin for the time instead. A sleep would overshoot by 20 to 90 µs (the
+    // timer slack, then the wake-up), and nobody is waiting for this core.
     const until = performance.now() + ms;
     while (performance.now() < until) Atomics.load(this.own, 0);
   }
